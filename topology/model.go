@@ -1,0 +1,201 @@
+package topology
+
+import (
+	"fmt"
+	"time"
+)
+
+// Topology is a loaded and validated topology file: which transports exist, which topic
+// lives on which transport, and how each handler consumes. A *Topology returned by Load
+// or Parse is complete: defaults are merged into every handler, handler globs are
+// expanded and poison topics are resolved.
+type Topology struct {
+	// File is the name errors are reported against (a path, or a profile name).
+	File    string
+	Version int
+
+	// Transports by name.
+	Transports map[string]*Transport
+	// Topics in file order, followed by topics the loader derived (poison topics that no
+	// declared topic covers). A topic's Name may be a pattern such as "tenant.*.orders".
+	Topics []*Topic
+	// Defaults as written in the file, with built-in defaults filled in.
+	Defaults Policy
+	// Handlers in file order, each with its effective policy.
+	Handlers []*Handler
+}
+
+// Pos is a position in a topology file; Line and Col are 1-based.
+type Pos struct {
+	Line, Col int
+}
+
+// Kind names a transport implementation.
+type Kind string
+
+// The transport kinds a topology can use.
+const (
+	KindGoChannel   Kind = "gochannel"
+	KindAMQP        Kind = "amqp"
+	KindRedisStream Kind = "redisstream"
+	KindSQL         Kind = "sql"
+)
+
+// Transport is one named broker connection. Exactly one of the kind-specific configs is
+// set, matching Kind.
+type Transport struct {
+	Name string
+	Kind Kind
+	Pos  Pos
+
+	GoChannel   *GoChannelConfig
+	AMQP        *AMQPConfig
+	RedisStream *RedisStreamConfig
+	SQL         *SQLConfig
+}
+
+// GoChannelConfig configures the in-memory transport.
+type GoChannelConfig struct {
+	// Buffer is the output channel buffer per subscription (default 256).
+	Buffer int64
+}
+
+// AMQPConfig configures a RabbitMQ transport.
+type AMQPConfig struct {
+	URL Secret
+	// Prefetch is the per-consumer QoS prefetch count (default 64).
+	Prefetch int
+	// Confirms turns on publisher confirms (default true).
+	Confirms bool
+	// ChannelPool is the number of channels publishes share (default 16).
+	ChannelPool int
+	// Durable makes exchanges and shared queues survive a broker restart (default true).
+	Durable bool
+	// ReconnectInitial and ReconnectMax bound the reconnect backoff
+	// (defaults 500ms and 10s).
+	ReconnectInitial time.Duration
+	ReconnectMax     time.Duration
+}
+
+// RedisStreamConfig configures a Redis Streams transport.
+type RedisStreamConfig struct {
+	Addr     string
+	Username string
+	Password Secret
+	DB       int
+	// MaxLen caps each stream with approximate trimming (XADD MAXLEN ~); 0 keeps every
+	// entry (default 0).
+	MaxLen int64
+	// BlockTime is how long one XREADGROUP blocks (default 100ms).
+	BlockTime time.Duration
+	// ClaimInterval is how often stale pending messages are looked for (default 5s).
+	ClaimInterval time.Duration
+	// MinIdleTime is how long a pending message must be idle before another consumer of
+	// the group claims it (default 60s).
+	MinIdleTime time.Duration
+}
+
+// SQL dialects.
+const (
+	DialectPostgres = "postgres"
+	DialectMySQL    = "mysql"
+)
+
+// SQLConfig configures a SQL (watermill-sql) transport, used for plain topics and as a
+// transactional outbox.
+type SQLConfig struct {
+	Dialect string
+	DSN     Secret
+	// PollInterval is how often an idle subscriber polls for new rows (default 100ms).
+	PollInterval time.Duration
+	// InitializeSchema creates topic tables on first use (default true).
+	InitializeSchema bool
+}
+
+// Delivery says who receives a message published on a topic.
+type Delivery string
+
+const (
+	// Shared: every consumer group receives each message once; the handlers of one group
+	// compete for it (the default).
+	Shared Delivery = "shared"
+	// Broadcast: every running instance receives every message.
+	Broadcast Delivery = "broadcast"
+)
+
+// Topic maps a topic name, or a pattern of names, to a transport.
+type Topic struct {
+	// Name is the topic, or a pattern in which a "*" segment stands for any one
+	// dot-separated segment ("tenant.*.orders").
+	Name      string
+	Transport string
+	// Outbox names a SQL transport producers write this topic's messages to inside their
+	// own database transaction; a forwarder relays them to Transport. Empty: none.
+	Outbox   string
+	Delivery Delivery
+	// Derived is true for topics the loader added (poison topics no entry covers); they
+	// live on the transport of the topic they were derived from.
+	Derived bool
+	Pos     Pos
+}
+
+// IsPattern reports whether the topic's name contains a "*" segment.
+func (t *Topic) IsPattern() bool { return isPattern(t.Name) }
+
+// Retry is a handler's retry policy. Delays grow from InitialInterval by Multiplier up to
+// MaxInterval.
+type Retry struct {
+	// MaxAttempts counts every attempt including the first; 1 means no retry.
+	MaxAttempts     int
+	InitialInterval time.Duration
+	MaxInterval     time.Duration
+	Multiplier      float64
+}
+
+// Policy is how a handler consumes: the defaults section and each handler's effective
+// settings share this shape.
+type Policy struct {
+	// Group is the consumer group (queue, Redis group, SQL consumer group); defaults to
+	// the handler name.
+	Group       string
+	Concurrency int
+	// Timeout bounds one handler attempt; 0 means none.
+	Timeout time.Duration
+	Retry   Retry
+	// PoisonTopic is a template; "{topic}" and "{handler}" are replaced per subscribed
+	// topic. Empty disables the poison queue (errors then nack and redeliver).
+	PoisonTopic string
+}
+
+// Handler is a handler entry with its effective policy.
+type Handler struct {
+	Name string
+	// Pattern is the topic or glob as written.
+	Pattern string
+	// Topics are the concrete topics the pattern expanded to, in declaration order.
+	Topics []string
+	Policy Policy
+	Pos    Pos
+}
+
+// PoisonTopicFor returns the poison topic of messages from topic, or "" when the handler
+// has no poison queue.
+func (h *Handler) PoisonTopicFor(topic string) string {
+	return expandPoison(h.Policy.PoisonTopic, topic, h.Name)
+}
+
+// Secret is a configuration value that must not be printed: its String, GoString and
+// marshalled forms are redacted. Reveal returns the value itself.
+type Secret string
+
+// Reveal returns the secret value for use in a connection.
+func (s Secret) Reveal() string { return string(s) }
+
+// String returns the value with credentials masked.
+func (s Secret) String() string { return redact(string(s)) }
+
+// GoString keeps %#v from printing the value.
+func (s Secret) GoString() string { return fmt.Sprintf("topology.Secret(%q)", s.String()) }
+
+// MarshalText redacts the secret in JSON, YAML and text encodings.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
