@@ -1,0 +1,152 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/millrace/millrace/config"
+	"github.com/millrace/millrace/topology"
+)
+
+func newTopologyCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "topology",
+		Short: "Validate and explain topology files",
+	}
+	cmd.AddCommand(newValidateCommand(), newExplainCommand())
+	return cmd
+}
+
+func newValidateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate FILE|PROFILE...",
+		Short: "Check topology files and report every problem as file:line:col",
+		Long: `Validate loads each topology completely, without connecting to anything, and
+prints every problem it finds as "file:line:col: field: message". It exits 1 if any
+file is invalid.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			bad := 0
+			for _, arg := range args {
+				if _, err := config.Load(config.Source(arg)); err != nil {
+					bad++
+					fmt.Fprintln(cmd.ErrOrStderr(), err)
+					continue
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", arg)
+			}
+			if bad > 0 {
+				return fail(fmt.Errorf("%d of %d topologies invalid", bad, len(args)))
+			}
+			return nil
+		},
+	}
+}
+
+func newExplainCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "explain [FILE|PROFILE]",
+		Short: "Print every transport, topic and handler of a topology (secrets redacted)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src := sourceArg(args)
+			topo, err := config.Load(src)
+			if err != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), err)
+				return silent
+			}
+			return fail(explain(cmd.OutOrStdout(), topo))
+		},
+	}
+}
+
+// explain writes a readable description of topo. Secrets print redacted because they are
+// topology.Secret values.
+func explain(out io.Writer, topo *topology.Topology) error {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "topology %s (version %d)\n\n", topo.File, topo.Version)
+
+	fmt.Fprintln(w, "TRANSPORT\tKIND\tSETTINGS")
+	for _, name := range slices.Sorted(maps.Keys(topo.Transports)) {
+		t := topo.Transports[name]
+		fmt.Fprintf(w, "%s\t%s\t%s\n", t.Name, t.Kind, transportSettings(t))
+	}
+
+	fmt.Fprintln(w, "\nTOPIC\tTRANSPORT\tDELIVERY\tOUTBOX\tNOTE")
+	for _, t := range topo.Topics {
+		note := ""
+		switch {
+		case t.Derived:
+			note = "derived (poison topic)"
+		case t.IsPattern():
+			note = "pattern"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Transport, t.Delivery, orDash(t.Outbox), note)
+	}
+
+	fmt.Fprintln(w, "\nHANDLER\tTOPICS\tGROUP\tCONCURRENCY\tTIMEOUT\tRETRY\tPOISON")
+	for _, h := range topo.Handlers {
+		poison := make([]string, 0, len(h.Topics))
+		for _, t := range h.Topics {
+			if p := h.PoisonTopicFor(t); p != "" {
+				poison = append(poison, p)
+			}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", h.Name, strings.Join(h.Topics, ","),
+			h.Policy.Group, h.Policy.Concurrency, durationOrNone(h.Policy.Timeout),
+			retrySummary(h.Policy.Retry), orDash(strings.Join(poison, ",")))
+	}
+	return w.Flush()
+}
+
+func transportSettings(t *topology.Transport) string {
+	switch t.Kind {
+	case topology.KindGoChannel:
+		return fmt.Sprintf("buffer=%d", t.GoChannel.Buffer)
+	case topology.KindAMQP:
+		c := t.AMQP
+		return fmt.Sprintf("url=%s prefetch=%d confirms=%t channel_pool=%d durable=%t reconnect=%s..%s",
+			c.URL, c.Prefetch, c.Confirms, c.ChannelPool, c.Durable, c.ReconnectInitial, c.ReconnectMax)
+	case topology.KindRedisStream:
+		c := t.RedisStream
+		s := fmt.Sprintf("addr=%s db=%d maxlen=%d block=%s claim_interval=%s min_idle=%s",
+			c.Addr, c.DB, c.MaxLen, c.BlockTime, c.ClaimInterval, c.MinIdleTime)
+		if c.Password != "" {
+			s += " password=" + c.Password.String()
+		}
+		return s
+	case topology.KindSQL:
+		c := t.SQL
+		return fmt.Sprintf("dialect=%s dsn=%s poll=%s initialize_schema=%t",
+			c.Dialect, c.DSN, c.PollInterval, c.InitializeSchema)
+	}
+	return ""
+}
+
+func retrySummary(r topology.Retry) string {
+	if r.MaxAttempts <= 1 {
+		return "none"
+	}
+	return fmt.Sprintf("%d attempts, %s..%s x%g", r.MaxAttempts, r.InitialInterval, r.MaxInterval, r.Multiplier)
+}
+
+func durationOrNone(d time.Duration) string {
+	if d <= 0 {
+		return "none"
+	}
+	return d.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

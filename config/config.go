@@ -1,0 +1,87 @@
+// Package config holds the topology profiles millrace binaries ship with, embedded so a
+// binary runs with no files beside it, and resolves a profile name or a file path to a
+// loaded topology.
+package config
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/google/wire"
+
+	"github.com/millrace/millrace/topology"
+)
+
+//go:embed *.yaml topology.schema.json
+var files embed.FS
+
+// DefaultProfile is the profile used when none is named: in memory, no servers.
+const DefaultProfile = "local"
+
+// Profiles returns the names of the embedded profiles, sorted.
+func Profiles() []string {
+	entries, err := fs.Glob(files, "*.yaml")
+	if err != nil {
+		return nil
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, strings.TrimSuffix(e, ".yaml"))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Profile returns the YAML of the embedded profile name.
+func Profile(name string) ([]byte, error) {
+	data, err := files.ReadFile(name + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("unknown profile %q (profiles: %s)", name, strings.Join(Profiles(), ", "))
+	}
+	return data, nil
+}
+
+// Schema returns the JSON Schema of the topology file format.
+func Schema() []byte {
+	data, err := files.ReadFile("topology.schema.json")
+	if err != nil {
+		panic("config: schema not embedded: " + err.Error())
+	}
+	return data
+}
+
+// Source names where a topology comes from: an embedded profile name ("redis") or a path
+// to a YAML file ("./my-topology.yaml"). Anything containing a path separator or ending in
+// .yaml/.yml is a path.
+type Source string
+
+// IsPath reports whether the source names a file rather than an embedded profile.
+func (s Source) IsPath() bool {
+	v := string(s)
+	return strings.ContainsRune(v, os.PathSeparator) || strings.Contains(v, "/") ||
+		path.Ext(v) == ".yaml" || path.Ext(v) == ".yml"
+}
+
+// Load reads and validates the topology the source names, with ${VAR} expanded from the
+// process environment. An empty source means DefaultProfile.
+func Load(src Source) (*topology.Topology, error) {
+	if src == "" {
+		src = DefaultProfile
+	}
+	if src.IsPath() {
+		return topology.Load(string(src))
+	}
+	data, err := Profile(string(src))
+	if err != nil {
+		return nil, err
+	}
+	return topology.Parse(string(src)+".yaml", data)
+}
+
+// ProviderSet provides the *topology.Topology of a Source.
+var ProviderSet = wire.NewSet(Load)
