@@ -1,0 +1,22 @@
+// Package event carries typed events over Watermill messages, on top of
+// Watermill's components/cqrs.
+//
+// An event is a Go struct with a stable name and version (see Event). On the wire its
+// payload is JSON and its message metadata holds the CloudEvents 1.0 attributes
+//
+//	ce_id              the message UUID
+//	ce_type            "<name>.v<version>", e.g. "users.registered.v1"
+//	ce_source          the publishing service
+//	ce_time            RFC 3339 in UTC with nanoseconds
+//	ce_specversion     "1.0"
+//	ce_datacontenttype "application/json"
+//
+// plus correlation_id (Watermill's key: one id per flow, set at the edge and kept at
+// every hop) and causation_id (the id of the message whose handling published this
+// one; empty at the edge).
+//
+// Bus publishes events and stamps these attributes from the context, and Handler
+// decodes messages back into typed events. Inside a handler the context carries the
+// handled message's correlation id and its id as causation, so an event published from
+// it continues the flow.
+package event

@@ -1,0 +1,75 @@
+package event
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/components/cqrs"
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// Marshaler turns events into messages and back. It is Watermill's cqrs JSON marshaler
+// named by Type (so names do not depend on Go package paths), with the CloudEvents
+// attributes added as metadata. The zero value is usable but leaves ce_source empty.
+type Marshaler struct {
+	// Source is the ce_source attribute: the publishing service.
+	Source string
+	// Now returns the ce_time of a new message (default time.Now).
+	Now func() time.Time
+	// NewUUID returns a new message id (default watermill.NewUUID).
+	NewUUID func() string
+}
+
+var _ cqrs.CommandEventMarshaler = Marshaler{}
+
+func (m Marshaler) json() cqrs.JSONMarshaler {
+	return cqrs.JSONMarshaler{NewUUID: m.NewUUID, GenerateName: m.Name}
+}
+
+// Marshal encodes v, an Event or a pointer to one, as a JSON message with the
+// CloudEvents attributes set. Correlation and causation are left to the caller (Bus).
+func (m Marshaler) Marshal(v any) (*message.Message, error) {
+	ev, ok := v.(Event)
+	if !ok {
+		return nil, fmt.Errorf("marshal %T: not an event.Event", v)
+	}
+	msg, err := m.json().Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("marshal %s: %w", Type(ev), err)
+	}
+	now := time.Now
+	if m.Now != nil {
+		now = m.Now
+	}
+	msg.Metadata.Set(KeyID, msg.UUID)
+	msg.Metadata.Set(KeyType, Type(ev))
+	msg.Metadata.Set(KeySource, m.Source)
+	msg.Metadata.Set(KeyTime, now().UTC().Format(time.RFC3339Nano))
+	msg.Metadata.Set(KeySpecVersion, SpecVersion)
+	msg.Metadata.Set(KeyDataContentType, DataContentType)
+	return msg, nil
+}
+
+// Unmarshal decodes the JSON payload of msg into v.
+func (m Marshaler) Unmarshal(msg *message.Message, v any) error {
+	if err := json.Unmarshal(msg.Payload, v); err != nil {
+		return fmt.Errorf("decode payload of message %s: %w", msg.UUID, err)
+	}
+	return nil
+}
+
+// Name returns the CloudEvents type of v when it is an Event, and Watermill's fully
+// qualified struct name otherwise.
+func (Marshaler) Name(v any) string {
+	if ev, ok := v.(Event); ok {
+		return Type(ev)
+	}
+	return cqrs.FullyQualifiedStructName(v)
+}
+
+// NameFromMessage returns the ce_type of msg, or the cqrs "name" metadata of a message
+// without one.
+func (Marshaler) NameFromMessage(msg *message.Message) string {
+	return MessageType(msg)
+}

@@ -1,0 +1,87 @@
+package event
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/components/cqrs"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/millrace/millrace/internal/correlation"
+)
+
+// Attributes are the CloudEvents attributes and flow ids of a message.
+type Attributes struct {
+	ID              string
+	Type            string
+	Source          string
+	Time            time.Time
+	SpecVersion     string
+	DataContentType string
+	CorrelationID   string
+	CausationID     string
+}
+
+// AttributesOf reads the attributes of msg. It reports every missing required
+// attribute and an unparsable time; the flow ids may be empty.
+func AttributesOf(msg *message.Message) (Attributes, error) {
+	md := msg.Metadata
+	a := Attributes{
+		ID:              md.Get(KeyID),
+		Type:            md.Get(KeyType),
+		Source:          md.Get(KeySource),
+		SpecVersion:     md.Get(KeySpecVersion),
+		DataContentType: md.Get(KeyDataContentType),
+		CorrelationID:   md.Get(KeyCorrelationID),
+		CausationID:     md.Get(KeyCausationID),
+	}
+	var errs []error
+	for key, v := range map[string]string{
+		KeyID: a.ID, KeyType: a.Type, KeySource: a.Source, KeySpecVersion: a.SpecVersion,
+	} {
+		if v == "" {
+			errs = append(errs, fmt.Errorf("missing %s", key))
+		}
+	}
+	if raw := md.Get(KeyTime); raw == "" {
+		errs = append(errs, fmt.Errorf("missing %s", KeyTime))
+	} else if t, err := time.Parse(time.RFC3339Nano, raw); err != nil {
+		errs = append(errs, fmt.Errorf("invalid %s: %w", KeyTime, err))
+	} else {
+		a.Time = t
+	}
+	if err := errors.Join(errs...); err != nil {
+		return a, fmt.Errorf("cloudevents attributes of message %s: %w", msg.UUID, err)
+	}
+	return a, nil
+}
+
+// MessageType returns the event type of msg: its ce_type, or the cqrs "name" metadata
+// when ce_type is absent.
+func MessageType(msg *message.Message) string {
+	if t := msg.Metadata.Get(KeyType); t != "" {
+		return t
+	}
+	return msg.Metadata.Get("name")
+}
+
+// CorrelationID returns the correlation id of msg, or "".
+func CorrelationID(msg *message.Message) string { return msg.Metadata.Get(KeyCorrelationID) }
+
+// CausationID returns the causation id of msg: the id of the message whose handling
+// published it, or "" for a message published at the edge.
+func CausationID(msg *message.Message) string { return msg.Metadata.Get(KeyCausationID) }
+
+// ContextFor returns the context to handle msg in: msg.Context() carrying the
+// message's correlation id, its UUID as the causation of anything published while
+// handling it, and the message itself for cqrs.OriginalMessageFromCtx.
+func ContextFor(msg *message.Message) context.Context {
+	ctx := msg.Context()
+	if id := CorrelationID(msg); id != "" {
+		ctx = correlation.WithID(ctx, id)
+	}
+	ctx = correlation.WithCausation(ctx, msg.UUID)
+	return cqrs.CtxWithOriginalMessage(ctx, msg)
+}
