@@ -23,6 +23,9 @@ type Topology struct {
 	Defaults Policy
 	// Handlers in file order, each with its effective policy.
 	Handlers []*Handler
+
+	// index makes Resolve and Handler lookups cheap; set by the loader.
+	index *index
 }
 
 // Pos is a position in a topology file; Line and Col are 1-based.
