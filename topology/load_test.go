@@ -1,0 +1,478 @@
+package topology
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// mustParse parses src with the given environment and fails the test on any problem.
+func mustParse(t *testing.T, src string, env map[string]string) *Topology {
+	t.Helper()
+	tp, err := ParseWithEnv("t.yaml", []byte(src), func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	})
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	return tp
+}
+
+func TestEnvExpansion(t *testing.T) {
+	src := lines(
+		"version: 1",
+		"transports:",
+		`  rabbit: {kind: amqp, url: "${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}"}`,
+		`  redis: {kind: redisstream, addr: "${REDIS_HOST}:${REDIS_PORT:-6379}", password: "${REDIS_PASSWORD:-}"}`,
+		`  pg: {kind: sql, dialect: "${DIALECT:-postgres}", dsn: "host=db user=app password=pa$$word"}`,
+		"topics:",
+		"  a.b: {transport: rabbit}",
+		"defaults:",
+		`  concurrency: ${CONCURRENCY:-3}`,
+	)
+	tp := mustParse(t, src, map[string]string{"REDIS_HOST": "cache", "AMQP_URL": "amqp://u:p@mq:5672/"})
+	if got := tp.Transports["rabbit"].AMQP.URL.Reveal(); got != "amqp://u:p@mq:5672/" {
+		t.Errorf("set variable: url = %q", got)
+	}
+	rs := tp.Transports["redis"].RedisStream
+	if rs.Addr != "cache:6379" || rs.Password.Reveal() != "" {
+		t.Errorf("redis: addr %q password %q, want cache:6379 and empty", rs.Addr, rs.Password.Reveal())
+	}
+	if got := tp.Transports["pg"].SQL.DSN.Reveal(); got != "host=db user=app password=pa$word" {
+		t.Errorf("$$ escape: dsn = %q", got)
+	}
+	if tp.Transports["pg"].SQL.Dialect != DialectPostgres || tp.Defaults.Concurrency != 3 {
+		t.Errorf("defaults of unset variables not used: dialect %q concurrency %d", tp.Transports["pg"].SQL.Dialect, tp.Defaults.Concurrency)
+	}
+
+	tp = mustParse(t, src, map[string]string{"REDIS_HOST": "h", "AMQP_URL": "", "DIALECT": "mysql"})
+	if got := tp.Transports["rabbit"].AMQP.URL.Reveal(); got != "amqp://guest:guest@127.0.0.1:5672/" {
+		t.Errorf("empty variable takes the default: url = %q", got)
+	}
+	if tp.Transports["pg"].SQL.Dialect != DialectMySQL {
+		t.Errorf("dialect = %q, want mysql", tp.Transports["pg"].SQL.Dialect)
+	}
+}
+
+func TestExpandEnv(t *testing.T) {
+	env := map[string]string{"A": "1", "EMPTY": ""}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	cases := []struct{ in, want, err string }{
+		{"plain", "plain", ""},
+		{"${A}", "1", ""},
+		{"x${A}y${A}", "x1y1", ""},
+		{"${B:-two}", "two", ""},
+		{"${EMPTY:-d}", "d", ""},
+		{"${EMPTY}", "", ""},
+		{"${B:-}", "", ""},
+		{"$$", "$", ""},
+		{"$${A}", "${A}", ""},
+		{"cost $5", "cost $5", ""},
+		{"end$", "end$", ""},
+		{"${B}", "", "B is not set"},
+		{"${A", "", "unclosed"},
+		{"${}", "", "invalid environment variable name"},
+		{"${1X}", "", "invalid environment variable name"},
+	}
+	for _, c := range cases {
+		got, err := expandEnv(c.in, lookup)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: err %v, want %q", c.in, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%q: got %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+}
+
+func TestDefaultsMerge(t *testing.T) {
+	src := withBase(
+		"  a.b: {transport: mem}",
+		"defaults:",
+		"  group: shared-group",
+		"  concurrency: 2",
+		"  timeout: 30s",
+		"  retry: {max_attempts: 7, initial_interval: 1s}",
+		"  poison: {topic: '{handler}.{topic}.dead'}",
+		"handlers:",
+		"  plain: {topic: a.b}",
+		"  tuned: {topic: a.b, group: own, timeout: 0s, retry: {max_interval: 1m, multiplier: 1.5}, poison: {topic: ''}}",
+	)
+	tp := mustParse(t, src, nil)
+	wantDefaults := Policy{
+		Group: "shared-group", Concurrency: 2, Timeout: 30 * time.Second,
+		Retry:       Retry{MaxAttempts: 7, InitialInterval: time.Second, MaxInterval: 5 * time.Second, Multiplier: 2},
+		PoisonTopic: "{handler}.{topic}.dead",
+	}
+	if !reflect.DeepEqual(tp.Defaults, wantDefaults) {
+		t.Errorf("defaults:\n got %+v\nwant %+v", tp.Defaults, wantDefaults)
+	}
+	plain, ok := tp.Handler("plain")
+	if !ok || !reflect.DeepEqual(plain.Policy, wantDefaults) {
+		t.Errorf("plain handler policy:\n got %+v\nwant %+v", plain.Policy, wantDefaults)
+	}
+	if got := plain.PoisonTopicFor("a.b"); got != "plain.a.b.dead" {
+		t.Errorf("poison topic = %q", got)
+	}
+	tuned, _ := tp.Handler("tuned")
+	wantTuned := Policy{
+		Group: "own", Concurrency: 2, Timeout: 0,
+		Retry:       Retry{MaxAttempts: 7, InitialInterval: time.Second, MaxInterval: time.Minute, Multiplier: 1.5},
+		PoisonTopic: "",
+	}
+	if !reflect.DeepEqual(tuned.Policy, wantTuned) {
+		t.Errorf("tuned handler policy:\n got %+v\nwant %+v", tuned.Policy, wantTuned)
+	}
+	if got := tuned.PoisonTopicFor("a.b"); got != "" {
+		t.Errorf("disabled poison queue gives %q", got)
+	}
+	if _, ok := tp.Handler("missing"); ok {
+		t.Error("Handler found an undeclared handler")
+	}
+}
+
+func TestBuiltinDefaults(t *testing.T) {
+	src := lines(
+		"version: 1",
+		"transports:",
+		"  mem: {kind: gochannel}",
+		`  rabbit: {kind: amqp, url: "amqp://h/"}`,
+		"  redis: {kind: redisstream, addr: h:6379}",
+		`  pg: {kind: sql, dialect: mysql, dsn: "root@tcp(h:3306)/db"}`,
+		"topics:",
+		"  a.b: {transport: mem}",
+		"handlers:",
+		"  h: {topic: a.b}",
+	)
+	tp := mustParse(t, src, nil)
+	if got := tp.Transports["mem"].GoChannel; got.Buffer != 256 {
+		t.Errorf("gochannel = %+v", got)
+	}
+	wantAMQP := AMQPConfig{URL: "amqp://h/", Prefetch: 64, Confirms: true, ChannelPool: 16, Durable: true,
+		ReconnectInitial: 500 * time.Millisecond, ReconnectMax: 10 * time.Second}
+	if got := *tp.Transports["rabbit"].AMQP; got != wantAMQP {
+		t.Errorf("amqp = %+v", got)
+	}
+	wantRedis := RedisStreamConfig{Addr: "h:6379", BlockTime: 100 * time.Millisecond, ClaimInterval: 5 * time.Second, MinIdleTime: time.Minute}
+	if got := *tp.Transports["redis"].RedisStream; got != wantRedis {
+		t.Errorf("redis = %+v", got)
+	}
+	wantSQL := SQLConfig{Dialect: "mysql", DSN: "root@tcp(h:3306)/db", PollInterval: 100 * time.Millisecond, InitializeSchema: true}
+	if got := *tp.Transports["pg"].SQL; got != wantSQL {
+		t.Errorf("sql = %+v", got)
+	}
+	h, _ := tp.Handler("h")
+	want := Policy{Group: "h", Concurrency: 1, Retry: Retry{MaxAttempts: 5, InitialInterval: 100 * time.Millisecond, MaxInterval: 5 * time.Second, Multiplier: 2}, PoisonTopic: "{topic}.poison"}
+	if !reflect.DeepEqual(h.Policy, want) {
+		t.Errorf("handler policy:\n got %+v\nwant %+v", h.Policy, want)
+	}
+	if tp.Topics[0].Delivery != Shared || tp.Version != 1 || tp.File != "t.yaml" {
+		t.Errorf("topic delivery %q version %d file %q", tp.Topics[0].Delivery, tp.Version, tp.File)
+	}
+	if tr, ok := tp.Transport("redis"); !ok || tr.Kind != KindRedisStream || tr.Pos != (Pos{5, 3}) {
+		t.Errorf("Transport(redis) = %+v, %v", tr, ok)
+	}
+	if _, ok := tp.Transport("nope"); ok {
+		t.Error("Transport found an undeclared transport")
+	}
+}
+
+func TestGlobExpansionOrder(t *testing.T) {
+	src := withBase(
+		"  users.verified: {transport: mem}",
+		"  orders.created: {transport: mem}",
+		"  users.registered: {transport: mem}",
+		"  users.deleted.v2: {transport: mem}",
+		"  users.*: {transport: rabbit}",
+		"  users.archived: {transport: mem}",
+		"handlers:",
+		"  stats: {topic: 'users.*'}",
+		"  everything: {topic: '*.*'}",
+	)
+	tp := mustParse(t, src, nil)
+	stats, _ := tp.Handler("stats")
+	if want := []string{"users.verified", "users.registered", "users.archived"}; !reflect.DeepEqual(stats.Topics, want) {
+		t.Errorf("users.* expanded to %v, want %v (declaration order, patterns and other lengths skipped)", stats.Topics, want)
+	}
+	if stats.Pattern != "users.*" || stats.Pos != (Pos{14, 3}) {
+		t.Errorf("pattern %q pos %v", stats.Pattern, stats.Pos)
+	}
+	all, _ := tp.Handler("everything")
+	if want := []string{"users.verified", "orders.created", "users.registered", "users.archived"}; !reflect.DeepEqual(all.Topics, want) {
+		t.Errorf("*.* expanded to %v, want %v", all.Topics, want)
+	}
+	if tp.Handlers[0].Name != "stats" || tp.Handlers[1].Name != "everything" {
+		t.Errorf("handlers not in file order")
+	}
+}
+
+func TestDerivedPoisonTopics(t *testing.T) {
+	src := withBase(
+		"  users.registered: {transport: rabbit, outbox: pg, delivery: broadcast}",
+		"  users.verified: {transport: rabbit}",
+		"  users.verified.poison: {transport: mem}",
+		"  orders.*.poison: {transport: pg}",
+		"  orders.eu: {transport: mem}",
+		"handlers:",
+		"  mailer: {topic: 'users.*'}",
+		"  orders: {topic: orders.eu}",
+		"  audit: {topic: users.registered, poison: {topic: 'audit.{handler}'}}",
+	)
+	tp := mustParse(t, src, nil)
+	var derived []Topic
+	for _, tt := range tp.Topics {
+		if tt.Derived {
+			derived = append(derived, *tt)
+		}
+	}
+	want := []Topic{
+		{Name: "users.registered.poison", Transport: "rabbit", Delivery: Shared, Derived: true, Pos: Pos{13, 3}},
+		{Name: "audit.audit", Transport: "rabbit", Delivery: Shared, Derived: true, Pos: Pos{15, 52}},
+	}
+	if !reflect.DeepEqual(derived, want) {
+		t.Errorf("derived topics:\n got %+v\nwant %+v", derived, want)
+	}
+	// Declared and pattern-covered poison topics are not derived again.
+	for topic, transport := range map[string]string{"users.verified.poison": "mem", "orders.eu.poison": "pg", "users.registered.poison": "rabbit"} {
+		got, err := tp.Resolve(topic)
+		if err != nil || got.Transport != transport {
+			t.Errorf("Resolve(%q) = %+v, %v; want transport %s", topic, got, err, transport)
+		}
+	}
+	if n := len(tp.Topics); n != 7 {
+		t.Errorf("%d topics, want 5 declared + 2 derived", n)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	src := withBase(
+		"  tenant.*.orders: {transport: mem}",
+		"  tenant.acme.*: {transport: rabbit}",
+		"  tenant.acme.orders: {transport: pg}",
+		"  '*.*.orders': {transport: rabbit}",
+		"  tenant.*.*: {transport: mem, delivery: broadcast}",
+		"  '*.*.*': {transport: pg}",
+		"  a.*: {transport: mem}",
+		"  '*.b': {transport: rabbit}",
+		"  a.b: {transport: pg}",
+	)
+	tp := mustParse(t, src, nil)
+	cases := map[string]string{
+		"tenant.acme.orders": "tenant.acme.orders", // exact wins
+		"tenant.beta.orders": "tenant.*.orders",    // more specific than *.*.orders and tenant.*.*
+		"tenant.acme.users":  "tenant.acme.*",
+		"tenant.beta.users":  "tenant.*.*",
+		"shop.x.orders":      "*.*.orders",
+		"x.y.z":              "*.*.*",
+		"a.c":                "a.*",
+		"c.b":                "*.b",
+		"a.b":                "a.b", // the exact entry settles the overlap of a.* and *.b
+	}
+	for topic, want := range cases {
+		got, err := tp.Resolve(topic)
+		if err != nil || got.Name != want {
+			t.Errorf("Resolve(%q) = %v, %v; want %s", topic, got, err, want)
+		}
+	}
+	for _, topic := range []string{"c.d", "tenant", "a.b.c.d", "", "tenant.acme.orders.x"} {
+		if got, err := tp.Resolve(topic); !errors.Is(err, ErrUndeclaredTopic) {
+			t.Errorf("Resolve(%q) = %v, %v; want ErrUndeclaredTopic", topic, got, err)
+		}
+	}
+	if allocs := testing.AllocsPerRun(100, func() {
+		_, _ = tp.Resolve("tenant.beta.orders")
+		_, _ = tp.Resolve("tenant.acme.orders")
+	}); allocs != 0 {
+		t.Errorf("Resolve allocates %v times per call", allocs)
+	}
+	// A topology built by hand resolves too.
+	hand := &Topology{Topics: []*Topic{{Name: "x.*", Transport: "m"}}}
+	if got, err := hand.Resolve("x.y"); err != nil || got.Name != "x.*" {
+		t.Errorf("hand-built Resolve = %v, %v", got, err)
+	}
+}
+
+func TestOverlapCoveredByMorePreciseEntry(t *testing.T) {
+	src := withBase(
+		"  a.*.*: {transport: mem}",
+		"  '*.b.*': {transport: mem}",
+		"  a.b.*: {transport: rabbit}",
+	)
+	tp := mustParse(t, src, nil)
+	if got, err := tp.Resolve("a.b.c"); err != nil || got.Name != "a.b.*" {
+		t.Errorf("Resolve = %v, %v", got, err)
+	}
+}
+
+func TestSecretRedaction(t *testing.T) {
+	tr := &Transport{Name: "rabbit", Kind: KindAMQP, AMQP: &AMQPConfig{URL: "amqp://guest:hunter2@mq:5672/", Prefetch: 1}}
+	rs := &RedisStreamConfig{Addr: "h:1", Password: "hunter2"}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		for _, v := range []any{tr.AMQP, *tr.AMQP, rs, *rs, tr.AMQP.URL, rs.Password} {
+			if s := fmt.Sprintf(format, v); strings.Contains(s, "hunter2") {
+				t.Errorf("%s of %T prints the password: %s", format, v, s)
+			}
+		}
+	}
+	if got := fmt.Sprintf("%v", tr.AMQP.URL); got != "amqp://guest:****@mq:5672/" {
+		t.Errorf("%%v = %q", got)
+	}
+	if got := fmt.Sprintf("%#v", rs.Password); got != `topology.Secret("****")` {
+		t.Errorf("%%#v = %q", got)
+	}
+	if tr.AMQP.URL.Reveal() != "amqp://guest:hunter2@mq:5672/" {
+		t.Error("Reveal does not return the value")
+	}
+}
+
+func TestMarshalTransport(t *testing.T) {
+	trs := []*Transport{
+		{Name: "rabbit", Kind: KindAMQP, AMQP: &AMQPConfig{URL: "amqp://guest:hunter2@mq:5672/"}},
+		{Name: "redis", Kind: KindRedisStream, RedisStream: &RedisStreamConfig{Addr: "h:1", Password: "hunter2"}},
+		{Name: "pg", Kind: KindSQL, SQL: &SQLConfig{Dialect: "postgres", DSN: "postgres://root:hunter2@h/db"}},
+	}
+	for _, tr := range trs {
+		j, err := json.Marshal(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := yaml.Marshal(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, out := range map[string][]byte{"json": j, "yaml": y} {
+			if strings.Contains(string(out), "hunter2") {
+				t.Errorf("%s of %s shows the password: %s", name, tr.Name, out)
+			}
+			if !strings.Contains(string(out), "****") {
+				t.Errorf("%s of %s has no masked value: %s", name, tr.Name, out)
+			}
+		}
+	}
+	j, _ := json.Marshal(trs[0])
+	if !strings.Contains(string(j), `"URL":"amqp://guest:****@mq:5672/"`) {
+		t.Errorf("json = %s", j)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	cases := map[string]string{
+		"":                                    "",
+		"amqp://guest:guest@127.0.0.1:5672/":  "amqp://guest:****@127.0.0.1:5672/",
+		"amqp://host:5672/":                   "amqp://host:5672/",
+		"amqps://user@host/vhost":             "amqps://user@host/vhost",
+		"postgres://root:s3cr@t@db:5432/test": "postgres://root:****@db:5432/test",
+		"postgres://root@127.0.0.1:5432/test?sslmode=disable":                "postgres://root@127.0.0.1:5432/test?sslmode=disable",
+		"postgres://root@db/test?sslmode=disable&password=x1&application=a": "postgres://root@db/test?sslmode=disable&password=****&application=a",
+		"redis://:pw@cache:6379/0":                                           "redis://:****@cache:6379/0",
+		"user:pw@tcp(127.0.0.1:3306)/test?parseTime=true":                    "user:****@tcp(127.0.0.1:3306)/test?parseTime=true",
+		"root@tcp(127.0.0.1:3306)/test":                                      "root@tcp(127.0.0.1:3306)/test",
+		"u:p@/db":                                                            "u:****@/db",
+		"tcp(h:3306)/db":                                                     "tcp(h:3306)/db",
+		"host=db user=app password=secret dbname=app":                        "host=db user=app password=**** dbname=app",
+		"host=db user=app password='a b' dbname=app":                         "host=db user=app password=**** dbname=app",
+		"host=db dbname=app":                                                 "host=db dbname=app",
+		"hunter2":                                                            "****",
+		"c2VjcmV0=":                                                          "****",
+		"abc/def":                                                            "****",
+		"p@ss/word":                                                          "****",
+	}
+	for in, want := range cases {
+		if got := redact(in); got != want {
+			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestNames(t *testing.T) {
+	for name, want := range map[string]bool{"a.*": true, "*": true, "*.b": true, "a.*.c": true, "a.b": false, "a*.b": false, "a.b*": false, "": false} {
+		if got := isPattern(name); got != want {
+			t.Errorf("isPattern(%q) = %v", name, got)
+		}
+	}
+	if got := expandPoison("{handler}/{topic}.x", "a.b", "h"); got != "h/a.b.x" {
+		t.Errorf("expandPoison = %q", got)
+	}
+	if got := expandPoison("", "a.b", "h"); got != "" {
+		t.Errorf("empty template gives %q", got)
+	}
+	if got := suggest("transprot", knownKeys[secTopic]); got != "transport" {
+		t.Errorf("suggest = %q", got)
+	}
+	if got := suggest("zzz", knownKeys[secTopic]); got != "" {
+		t.Errorf("suggest of a far key = %q", got)
+	}
+}
+
+// TestProfiles loads the profiles the binaries ship with.
+func TestProfiles(t *testing.T) {
+	files, err := filepath.Glob("../config/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Skip("no profiles in ../config")
+	}
+	for _, f := range files {
+		tp, err := LoadWithEnv(f, noEnv)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		checkInvariants(t, tp)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "none.yaml"))
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("err = %v, want os.ErrNotExist", err)
+	}
+	var list ErrorList
+	if errors.As(err, &list) {
+		t.Error("a missing file is not a list of file problems")
+	}
+}
+
+// checkInvariants asserts what every loaded topology guarantees.
+func checkInvariants(t testing.TB, tp *Topology) {
+	t.Helper()
+	for _, tt := range tp.Topics {
+		if _, ok := tp.Transports[tt.Transport]; !ok {
+			t.Errorf("topic %q on undeclared transport %q", tt.Name, tt.Transport)
+		}
+		if tt.Outbox != "" {
+			if ob, ok := tp.Transports[tt.Outbox]; !ok || ob.Kind != KindSQL {
+				t.Errorf("topic %q has outbox %q that is not a sql transport", tt.Name, tt.Outbox)
+			}
+		}
+	}
+	for _, h := range tp.Handlers {
+		if len(h.Topics) == 0 {
+			t.Errorf("handler %q has no topics", h.Name)
+		}
+		for _, topic := range h.Topics {
+			if _, err := tp.Resolve(topic); err != nil {
+				t.Errorf("handler %q topic: %v", h.Name, err)
+			}
+			if pt := h.PoisonTopicFor(topic); pt != "" {
+				if _, err := tp.Resolve(pt); err != nil {
+					t.Errorf("handler %q poison topic: %v", h.Name, err)
+				}
+			}
+		}
+		if h.Policy.Concurrency < 1 || h.Policy.Retry.MaxAttempts < 1 || h.Policy.Retry.Multiplier < 1 ||
+			h.Policy.Retry.MaxInterval < h.Policy.Retry.InitialInterval || h.Policy.Group == "" {
+			t.Errorf("handler %q has an invalid policy %+v", h.Name, h.Policy)
+		}
+	}
+}
