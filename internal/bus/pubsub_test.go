@@ -1,0 +1,109 @@
+package bus_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/tests"
+
+	"github.com/millrace/millrace/internal/bus"
+	"github.com/millrace/millrace/internal/testenv"
+	"github.com/millrace/millrace/topology"
+)
+
+// route is one transport the universal suite runs against through the routed bus.
+type route struct {
+	name string
+	// transport returns the transport every topic of the route lives on; it may skip.
+	transport func(t *testing.T) *topology.Transport
+	features  tests.Features
+	// shareBus makes all constructors of one suite run use one Bus: the in-memory
+	// transport's broker lives in the transport, so separate Buses would not meet.
+	shareBus bool
+}
+
+func routes() []route {
+	return []route{
+		{
+			name: "memory",
+			transport: func(*testing.T) *topology.Transport {
+				return &topology.Transport{Name: "memory", Kind: topology.KindGoChannel, GoChannel: &topology.GoChannelConfig{Buffer: 256}}
+			},
+			// The in-memory broker keeps each group's queue, so consumer groups work and a
+			// single consumer sees publish order; unacked messages in flight when a
+			// subscription ends are redelivered, so delivery is at-least-once.
+			features: tests.Features{
+				ConsumerGroups:                      true,
+				ExactlyOnceDelivery:                 false,
+				GuaranteedOrder:                     false,
+				GuaranteedOrderWithSingleSubscriber: true,
+				Persistent:                          false,
+			},
+			shareBus: true,
+		},
+	}
+}
+
+// suiteTopology puts every topic ("*" matches the suite's single-segment names) on tr.
+func suiteTopology(tr *topology.Transport) *topology.Topology {
+	return &topology.Topology{
+		File:       "pubsub_test",
+		Version:    1,
+		Transports: map[string]*topology.Transport{tr.Name: tr},
+		Topics:     []*topology.Topic{{Name: "*", Transport: tr.Name, Delivery: topology.Shared}},
+	}
+}
+
+func TestPubSub(t *testing.T) {
+	for _, r := range routes() {
+		t.Run(r.name, func(t *testing.T) {
+			t.Parallel()
+			topo := suiteTopology(r.transport(t))
+			logger := watermill.NopLogger{}
+
+			var shared *bus.Bus
+			if r.shareBus {
+				shared = mustOpen(t, topo, logger)
+			}
+			constructor := func(t *testing.T, group string) (message.Publisher, message.Subscriber) {
+				b := shared
+				if b == nil {
+					b = mustOpen(t, topo, logger)
+				}
+				pub, err := b.NewPublisher()
+				if err != nil {
+					t.Fatal(err)
+				}
+				sub, err := b.NewSubscriber(group)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return pub, sub
+			}
+			start := time.Now()
+			t.Cleanup(func() { t.Logf("route %s: suite took %s", r.name, time.Since(start).Round(time.Millisecond)) })
+			tests.TestPubSub(t, r.features,
+				func(t *testing.T) (message.Publisher, message.Subscriber) { return constructor(t, "suite") },
+				constructor,
+			)
+		})
+	}
+}
+
+func mustOpen(t *testing.T, topo *topology.Topology, logger watermill.LoggerAdapter) *bus.Bus {
+	t.Helper()
+	b, err := bus.Open(topo, bus.Options{Logger: logger})
+	if err != nil {
+		t.Fatalf("open bus: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Errorf("close bus: %v", err)
+		}
+	})
+	return b
+}
+
+var _ = testenv.CI

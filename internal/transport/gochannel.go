@@ -1,0 +1,417 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"reflect"
+	"sync/atomic"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/millrace/millrace/topology"
+)
+
+// goChannel is the in-memory transport: a broker living in the process, with the same
+// shared/broadcast semantics as the network brokers.
+type goChannel struct {
+	name   string
+	logger watermill.LoggerAdapter
+	broker *memBroker
+}
+
+func newGoChannel(cfg *topology.Transport, logger watermill.LoggerAdapter) (*goChannel, error) {
+	return &goChannel{name: cfg.Name, logger: logger, broker: newMemBroker()}, nil
+}
+
+func (g *goChannel) Name() string        { return g.name }
+func (g *goChannel) Kind() topology.Kind { return topology.KindGoChannel }
+
+// Ping always succeeds: there is nothing to reach.
+func (g *goChannel) Ping(context.Context) error { return nil }
+
+// Close stops every subscription of the transport and makes further publishes fail.
+func (g *goChannel) Close() error {
+	g.broker.close()
+	return nil
+}
+
+func (g *goChannel) NewPublisher() (message.Publisher, error) {
+	return &memPublisher{broker: g.broker}, nil
+}
+
+func (g *goChannel) NewSubscriber(opts SubscriberOptions) (message.Subscriber, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	s := &memSubscriber{
+		broker:  g.broker,
+		queue:   opts.Group,
+		closing: make(chan struct{}),
+		logger:  g.logger,
+	}
+	if opts.broadcast() {
+		s.queue = opts.Group + "." + opts.Instance
+		s.autoDelete = true
+	}
+	return s, nil
+}
+
+// memPublisher publishes to a memBroker.
+type memPublisher struct {
+	broker *memBroker
+	closed atomic.Bool
+}
+
+func (p *memPublisher) Publish(topic string, msgs ...*message.Message) error {
+	if p.closed.Load() {
+		return fmt.Errorf("publish to %q: publisher %w", topic, errClosed)
+	}
+	return p.broker.publish(topic, msgs)
+}
+
+// Close is idempotent; it does not affect the broker.
+func (p *memPublisher) Close() error {
+	p.closed.Store(true)
+	return nil
+}
+
+// memSubscriber consumes one queue per topic from a memBroker: its group's queue (shared)
+// or its group and instance's queue (broadcast).
+type memSubscriber struct {
+	broker     *memBroker
+	queue      string
+	autoDelete bool
+	logger     watermill.LoggerAdapter
+
+	mu      sync.Mutex
+	closed  bool
+	closing chan struct{}
+	wg      sync.WaitGroup
+}
+
+// SubscribeInitialize declares the subscriber's queue on topic, so messages published
+// before the first Subscribe are kept for it.
+func (s *memSubscriber) SubscribeInitialize(topic string) error {
+	if _, err := s.broker.declare(topic, s.queue, s.autoDelete, nil); err != nil {
+		return fmt.Errorf("initialize %q: %w", topic, err)
+	}
+	return nil
+}
+
+func (s *memSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("subscribe to %q: subscriber %w", topic, errClosed)
+	}
+	c := &memConsumer{out: make(chan *message.Message)}
+	c.ctx, c.cancel = context.WithCancel(ctx)
+	q, err := s.broker.declare(topic, s.queue, s.autoDelete, c)
+	if err != nil {
+		c.cancel()
+		return nil, fmt.Errorf("subscribe to %q: %w", topic, err)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case <-c.ctx.Done():
+		case <-s.closing:
+		case <-s.broker.closing:
+		}
+		c.cancel()
+		s.broker.detach(topic, s.queue, q, c)
+		close(c.out)
+	}()
+	return c.out, nil
+}
+
+// Close ends every subscription of this subscriber and waits for their channels to close.
+// It is idempotent.
+func (s *memSubscriber) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.closing)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+// memBroker holds, per topic, named queues. A publish appends the message to every queue
+// of the topic; each queue's consumers compete for its messages.
+type memBroker struct {
+	mu      sync.RWMutex
+	topics  map[string]map[string]*memQueue
+	closed  bool
+	closing chan struct{}
+}
+
+func newMemBroker() *memBroker {
+	return &memBroker{topics: make(map[string]map[string]*memQueue), closing: make(chan struct{})}
+}
+
+func (b *memBroker) publish(topic string, msgs []*message.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	// One copy per publish, shared by the queues: every delivery copies it again, so
+	// neither the caller's message nor the stored one is handed to a consumer.
+	stored := make([]*message.Message, len(msgs))
+	for i, m := range msgs {
+		stored[i] = m.Copy()
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return fmt.Errorf("publish to %q: transport %w", topic, errClosed)
+	}
+	for _, q := range b.topics[topic] {
+		q.push(stored)
+	}
+	return nil
+}
+
+// declare returns the queue of topic named name, creating it. A non-nil c becomes one of
+// its consumers; it must be detached.
+func (b *memBroker) declare(topic, name string, autoDelete bool, c *memConsumer) (*memQueue, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, fmt.Errorf("transport %w", errClosed)
+	}
+	queues := b.topics[topic]
+	if queues == nil {
+		queues = make(map[string]*memQueue)
+		b.topics[topic] = queues
+	}
+	q := queues[name]
+	if q == nil {
+		q = newMemQueue(autoDelete)
+		queues[name] = q
+		go q.dispatch(b.closing)
+	}
+	if c != nil {
+		q.attach(c)
+	}
+	return q, nil
+}
+
+// detach removes consumer c from q; an auto-delete queue goes with its last consumer.
+func (b *memBroker) detach(topic, name string, q *memQueue, c *memConsumer) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if q.detach(c) > 0 || !q.autoDelete {
+		return
+	}
+	close(q.deleted)
+	if queues := b.topics[topic]; queues[name] == q {
+		delete(queues, name)
+		if len(queues) == 0 {
+			delete(b.topics, topic)
+		}
+	}
+}
+
+func (b *memBroker) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.closed = true
+		close(b.closing)
+		b.topics = nil
+	}
+}
+
+// memConsumer is one subscription to a queue. ctx ends with the subscription.
+type memConsumer struct {
+	out    chan *message.Message
+	ctx    context.Context
+	cancel context.CancelFunc
+	busy   bool // a delivery awaits ack; guarded by the queue's mu
+}
+
+// memQueue is a FIFO of messages and the consumers competing for them. A dispatcher
+// goroutine offers the head message to every idle consumer at once and the first one
+// whose reader takes it gets it, so a subscription nobody reads never holds a message.
+// Each consumer has at most one unacknowledged message.
+type memQueue struct {
+	autoDelete bool
+	deleted    chan struct{} // closed when an auto-delete queue is removed
+
+	// sending is held by the dispatcher while it offers a message, and by a consumer
+	// leaving the queue, so a consumer's channel is never closed during an offer.
+	sending sync.Mutex
+
+	mu        sync.Mutex
+	msgs      []*message.Message
+	consumers []*memConsumer
+	changed   chan struct{} // closed and replaced on every change
+}
+
+func newMemQueue(autoDelete bool) *memQueue {
+	return &memQueue{autoDelete: autoDelete, deleted: make(chan struct{}), changed: make(chan struct{})}
+}
+
+// signal wakes the dispatcher; q.mu must be held.
+func (q *memQueue) signal() {
+	close(q.changed)
+	q.changed = make(chan struct{})
+}
+
+func (q *memQueue) push(msgs []*message.Message) {
+	q.mu.Lock()
+	q.msgs = append(q.msgs, msgs...)
+	q.signal()
+	q.mu.Unlock()
+}
+
+func (q *memQueue) pushFront(msg *message.Message) {
+	q.mu.Lock()
+	q.msgs = append(q.msgs, nil)
+	copy(q.msgs[1:], q.msgs)
+	q.msgs[0] = msg
+	q.signal()
+	q.mu.Unlock()
+}
+
+func (q *memQueue) attach(c *memConsumer) {
+	q.mu.Lock()
+	q.consumers = append(q.consumers, c)
+	q.signal()
+	q.mu.Unlock()
+}
+
+// detach removes c once no offer to it is in progress, and returns how many consumers
+// remain.
+func (q *memQueue) detach(c *memConsumer) int {
+	q.sending.Lock()
+	defer q.sending.Unlock()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for i, other := range q.consumers {
+		if other == c {
+			q.consumers = append(q.consumers[:i], q.consumers[i+1:]...)
+			break
+		}
+	}
+	q.signal()
+	return len(q.consumers)
+}
+
+// idle marks c ready for its next message, first returning msg to the head of the queue
+// when it is not nil.
+func (q *memQueue) idle(c *memConsumer, msg *message.Message) {
+	q.mu.Lock()
+	if msg != nil {
+		q.msgs = append(q.msgs, nil)
+		copy(q.msgs[1:], q.msgs)
+		q.msgs[0] = msg
+	}
+	c.busy = false
+	q.signal()
+	q.mu.Unlock()
+}
+
+// dispatch runs until the broker closes or the queue is deleted.
+func (q *memQueue) dispatch(brokerClosing <-chan struct{}) {
+	var cases []reflect.SelectCase
+	var offered []*memConsumer
+	for {
+		q.mu.Lock()
+		changed := q.changed
+		ready := len(q.msgs) > 0 && q.hasIdle()
+		q.mu.Unlock()
+		if !ready {
+			select {
+			case <-changed:
+				continue
+			case <-brokerClosing:
+				return
+			case <-q.deleted:
+				return
+			}
+		}
+		cases, offered = q.offer(cases[:0], offered[:0], brokerClosing)
+	}
+}
+
+func (q *memQueue) hasIdle() bool {
+	for _, c := range q.consumers {
+		if !c.busy {
+			return true
+		}
+	}
+	return false
+}
+
+// offer takes the head message and offers it to every idle consumer until one takes it
+// or something changes; in the latter case the message goes back to the head.
+func (q *memQueue) offer(cases []reflect.SelectCase, offered []*memConsumer, brokerClosing <-chan struct{}) ([]reflect.SelectCase, []*memConsumer) {
+	q.sending.Lock()
+	defer q.sending.Unlock()
+
+	q.mu.Lock()
+	if len(q.msgs) == 0 {
+		q.mu.Unlock()
+		return cases, offered
+	}
+	msg := q.msgs[0]
+	q.msgs[0] = nil
+	q.msgs = q.msgs[1:]
+	changed := q.changed
+	ctx, cancel := context.WithCancel(context.Background())
+	delivery := msg.Copy()
+	delivery.SetContext(ctx)
+	value := reflect.ValueOf(delivery)
+	for _, c := range q.consumers {
+		if !c.busy {
+			offered = append(offered, c)
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectSend, Chan: reflect.ValueOf(c.out), Send: value})
+		}
+	}
+	// Every consumer's end interrupts the offer, so a leaving consumer never waits long
+	// for the sending lock.
+	for _, c := range q.consumers {
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c.ctx.Done())})
+	}
+	q.mu.Unlock()
+	cases = append(cases,
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(changed)},
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(brokerClosing)},
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(q.deleted)},
+	)
+
+	chosen, _, _ := reflect.Select(cases)
+	for i := range cases {
+		cases[i] = reflect.SelectCase{} // drop references to channels and the message
+	}
+	if chosen >= len(offered) {
+		cancel()
+		q.pushFront(msg)
+		return cases, offered
+	}
+	c := offered[chosen]
+	q.mu.Lock()
+	c.busy = true
+	q.mu.Unlock()
+	go q.await(c, msg, delivery, cancel)
+	return cases, offered
+}
+
+// await waits for the consumer's verdict on delivery: an ack frees the consumer, a nack
+// or the end of the subscription puts msg back at the head of the queue.
+func (q *memQueue) await(c *memConsumer, msg, delivery *message.Message, cancel context.CancelFunc) {
+	defer cancel()
+	select {
+	case <-delivery.Acked():
+		q.idle(c, nil)
+	case <-delivery.Nacked():
+		q.idle(c, msg)
+	case <-c.ctx.Done():
+		q.idle(c, msg)
+	}
+}
