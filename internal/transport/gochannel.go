@@ -3,8 +3,8 @@ package transport
 import (
 	"context"
 	"fmt"
-	"sync"
 	"reflect"
+	"sync"
 	"sync/atomic"
 
 	"github.com/ThreeDotsLabs/watermill"
