@@ -1,0 +1,73 @@
+package topology
+
+import (
+	"encoding/json"
+	"os"
+	"slices"
+	"sort"
+	"testing"
+)
+
+// schemaNode is the part of a JSON Schema the test compares.
+type schemaNode struct {
+	Properties           map[string]json.RawMessage `json:"properties"`
+	AdditionalProperties *bool                      `json:"additionalProperties"`
+}
+
+// TestSchemaMatchesLoader checks that config/topology.schema.json is valid JSON and that
+// each section of it accepts exactly the keys the loader accepts.
+func TestSchemaMatchesLoader(t *testing.T) {
+	data, err := os.ReadFile("../config/topology.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root struct {
+		schemaNode
+		Schema string                `json:"$schema"`
+		Defs   map[string]schemaNode `json:"$defs"`
+	}
+	if err := json.Unmarshal(data, &root); err != nil {
+		t.Fatalf("schema is not valid JSON: %v", err)
+	}
+	if root.Schema != "https://json-schema.org/draft/2020-12/schema" {
+		t.Errorf("$schema = %q, want draft 2020-12", root.Schema)
+	}
+	sections := map[string]schemaNode{secTopology: root.schemaNode}
+	for name, def := range root.Defs {
+		if def.Properties != nil {
+			sections[name] = def
+		}
+	}
+	for section, keys := range knownKeys {
+		node, ok := sections[section]
+		if !ok {
+			t.Errorf("schema has no $defs/%s for loader section %s", section, section)
+			continue
+		}
+		got := make([]string, 0, len(node.Properties))
+		for k := range node.Properties {
+			got = append(got, k)
+		}
+		want := slices.Clone(keys)
+		sort.Strings(got)
+		sort.Strings(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("section %s: schema keys %v, loader keys %v", section, got, want)
+		}
+		// The generic transport section only fixes kind; its kind sections close it.
+		closed := node.AdditionalProperties != nil && !*node.AdditionalProperties
+		if section != secTransport && !closed {
+			t.Errorf("section %s: schema does not set additionalProperties: false", section)
+		}
+	}
+	for name := range sections {
+		if _, ok := knownKeys[name]; !ok {
+			t.Errorf("schema section %s has no loader section", name)
+		}
+	}
+	for kind, section := range kindSection {
+		if !slices.Contains(kinds, kind) || knownKeys[section] == nil {
+			t.Errorf("kind %s: section %s missing from kinds or knownKeys", kind, section)
+		}
+	}
+}
