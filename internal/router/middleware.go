@@ -1,0 +1,138 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+
+	"github.com/millrace/millrace/internal/correlation"
+	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/topology"
+)
+
+// AttemptsKey is the metadata key holding how many times the current delivery of a
+// message has been tried; a poisoned message carries the final count.
+const AttemptsKey = "attempts"
+
+// correlate makes sure msg has a correlation id (a new one when it arrived without) and
+// puts it and the message id, as causation, into the message context.
+func correlate(h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		if event.CorrelationID(msg) == "" {
+			msg.Metadata.Set(event.KeyCorrelationID, correlation.New())
+		}
+		msg.SetContext(event.ContextFor(msg))
+		return h(msg)
+	}
+}
+
+// resetAttempts starts the attempt count of a delivery at zero, so a message replayed
+// from a poison topic is counted afresh.
+func resetAttempts(h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		delete(msg.Metadata, AttemptsKey)
+		return h(msg)
+	}
+}
+
+// countAttempt increments the attempt count; it runs inside retry, once per attempt.
+func countAttempt(h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		n, _ := strconv.Atoi(msg.Metadata.Get(AttemptsKey))
+		msg.Metadata.Set(AttemptsKey, strconv.Itoa(n+1))
+		return h(msg)
+	}
+}
+
+// retryMiddleware returns Watermill's Retry configured from p. Permanent errors stop
+// it; each attempt starts from the context retry was entered with, so an attempt that
+// timed out does not leave the next one with a cancelled context.
+func retryMiddleware(p topology.Retry, logger watermill.LoggerAdapter) message.HandlerMiddleware {
+	return middleware.Retry{
+		MaxRetries:          max(p.MaxAttempts-1, 0),
+		InitialInterval:     p.InitialInterval,
+		MaxInterval:         p.MaxInterval,
+		Multiplier:          p.Multiplier,
+		ShouldRetry:         func(rp middleware.RetryParams) bool { return !IsPermanent(rp.Err) },
+		ResetContextOnRetry: true,
+		Logger:              logger,
+	}.Middleware
+}
+
+// poisonWorthy reports whether an error that left retry sends the message to the
+// poison queue. Every error does, except a cancellation: the router is shutting down
+// mid-delivery, and the message is nacked to be delivered again.
+func poisonWorthy(err error) bool {
+	return !errors.Is(err, context.Canceled)
+}
+
+// poisonMiddleware returns Watermill's poison queue middleware publishing to topic
+// through pub. Poisoned messages name handler (the topology handler, not the
+// per-topic registration) and are logged.
+func poisonMiddleware(pub message.Publisher, topic, handler string, logger *slog.Logger) (message.HandlerMiddleware, error) {
+	m, err := middleware.PoisonQueueWithFilter(&poisonPublisher{next: pub, handler: handler, logger: logger}, topic, poisonWorthy)
+	if err != nil {
+		return nil, fmt.Errorf("poison queue of handler %s: %w", handler, err)
+	}
+	return m, nil
+}
+
+// poisonPublisher publishes poisoned messages for one handler.
+type poisonPublisher struct {
+	next    message.Publisher
+	handler string
+	logger  *slog.Logger
+}
+
+func (p *poisonPublisher) Publish(topic string, msgs ...*message.Message) error {
+	for _, msg := range msgs {
+		msg.Metadata.Set(middleware.PoisonedHandlerKey, p.handler)
+		// The handler's context may be cancelled (timeout) or done; publishing the
+		// poisoned copy must not fail because of it.
+		ctx := context.WithoutCancel(msg.Context())
+		msg.SetContext(ctx)
+		p.logger.WarnContext(ctx, "message poisoned",
+			"handler", p.handler,
+			"message_uuid", msg.UUID,
+			"topic", msg.Metadata.Get(middleware.PoisonedTopicKey),
+			"poison_topic", topic,
+			"attempts", msg.Metadata.Get(AttemptsKey),
+			"reason", msg.Metadata.Get(middleware.ReasonForPoisonedKey),
+		)
+	}
+	if err := p.next.Publish(topic, msgs...); err != nil {
+		return fmt.Errorf("publish to poison topic %s: %w", topic, err)
+	}
+	return nil
+}
+
+// Close does nothing: the wrapped publisher belongs to the bus.
+func (p *poisonPublisher) Close() error { return nil }
+
+// chain returns the middleware of one registration of h on topic, outermost first.
+func chain(h *topology.Handler, topic string, pub message.Publisher, logger *slog.Logger, wlogger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
+	ms := []message.HandlerMiddleware{middleware.CorrelationID, correlate}
+	if poisonTopic := h.PoisonTopicFor(topic); poisonTopic != "" {
+		pm, err := poisonMiddleware(pub, poisonTopic, h.Name, logger)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, pm)
+	}
+	ms = append(ms,
+		resetAttempts,
+		retryMiddleware(h.Policy.Retry, wlogger),
+		countAttempt,
+		middleware.Recoverer,
+	)
+	if h.Policy.Timeout > 0 {
+		ms = append(ms, middleware.Timeout(h.Policy.Timeout))
+	}
+	return ms, nil
+}
