@@ -286,7 +286,7 @@ func TestResolve(t *testing.T) {
 			t.Errorf("Resolve(%q) = %v, %v; want %s", topic, got, err, want)
 		}
 	}
-	for _, topic := range []string{"c.d", "tenant", "a.b.c.d", "", "tenant.acme.orders.x"} {
+	for _, topic := range []string{"c.d", "tenant", "a.b.c.d", "", "tenant.acme.orders.x", "tenant..orders", "a."} {
 		if got, err := tp.Resolve(topic); !errors.Is(err, ErrUndeclaredTopic) {
 			t.Errorf("Resolve(%q) = %v, %v; want ErrUndeclaredTopic", topic, got, err)
 		}
@@ -374,20 +374,20 @@ func TestRedact(t *testing.T) {
 		"amqp://host:5672/":                   "amqp://host:5672/",
 		"amqps://user@host/vhost":             "amqps://user@host/vhost",
 		"postgres://root:s3cr@t@db:5432/test": "postgres://root:****@db:5432/test",
-		"postgres://root@127.0.0.1:5432/test?sslmode=disable":                "postgres://root@127.0.0.1:5432/test?sslmode=disable",
+		"postgres://root@127.0.0.1:5432/test?sslmode=disable":               "postgres://root@127.0.0.1:5432/test?sslmode=disable",
 		"postgres://root@db/test?sslmode=disable&password=x1&application=a": "postgres://root@db/test?sslmode=disable&password=****&application=a",
-		"redis://:pw@cache:6379/0":                                           "redis://:****@cache:6379/0",
-		"user:pw@tcp(127.0.0.1:3306)/test?parseTime=true":                    "user:****@tcp(127.0.0.1:3306)/test?parseTime=true",
-		"root@tcp(127.0.0.1:3306)/test":                                      "root@tcp(127.0.0.1:3306)/test",
-		"u:p@/db":                                                            "u:****@/db",
-		"tcp(h:3306)/db":                                                     "tcp(h:3306)/db",
-		"host=db user=app password=secret dbname=app":                        "host=db user=app password=**** dbname=app",
-		"host=db user=app password='a b' dbname=app":                         "host=db user=app password=**** dbname=app",
-		"host=db dbname=app":                                                 "host=db dbname=app",
-		"hunter2":                                                            "****",
-		"c2VjcmV0=":                                                          "****",
-		"abc/def":                                                            "****",
-		"p@ss/word":                                                          "****",
+		"redis://:pw@cache:6379/0":                                          "redis://:****@cache:6379/0",
+		"user:pw@tcp(127.0.0.1:3306)/test?parseTime=true":                   "user:****@tcp(127.0.0.1:3306)/test?parseTime=true",
+		"root@tcp(127.0.0.1:3306)/test":                                     "root@tcp(127.0.0.1:3306)/test",
+		"u:p@/db":                                                           "u:****@/db",
+		"tcp(h:3306)/db":                                                    "tcp(h:3306)/db",
+		"host=db user=app password=secret dbname=app":                       "host=db user=app password=**** dbname=app",
+		"host=db user=app password='a b' dbname=app":                        "host=db user=app password=**** dbname=app",
+		"host=db dbname=app":                                                "host=db dbname=app",
+		"hunter2":                                                           "****",
+		"c2VjcmV0=":                                                         "****",
+		"abc/def":                                                           "****",
+		"p@ss/word":                                                         "****",
 	}
 	for in, want := range cases {
 		if got := redact(in); got != want {
@@ -474,5 +474,28 @@ func checkInvariants(t testing.TB, tp *Topology) {
 			h.Policy.Retry.MaxInterval < h.Policy.Retry.InitialInterval || h.Policy.Group == "" {
 			t.Errorf("handler %q has an invalid policy %+v", h.Name, h.Policy)
 		}
+	}
+}
+
+func BenchmarkResolve(b *testing.B) {
+	tp, err := ParseWithEnv("b.yaml", []byte(withBase(
+		"  users.registered: {transport: mem}",
+		"  tenant.*.orders: {transport: mem}",
+		"  tenant.acme.*: {transport: rabbit}",
+		"  '*.*.*': {transport: pg}",
+		"  tenant.acme.orders: {transport: pg}",
+	)), noEnv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, topic := range []string{"users.registered", "tenant.beta.orders", "x.y.z"} {
+		b.Run(topic, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tp.Resolve(topic); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -79,7 +79,7 @@ func checkTransportName(name string) string {
 }
 
 // matchSegments reports whether the concrete topic matches the pattern split into
-// segments, without allocating.
+// segments, without allocating. A "*" matches one non-empty segment.
 func matchSegments(segs []string, topic string) bool {
 	for i, seg := range segs {
 		var cur string
@@ -95,7 +95,7 @@ func matchSegments(segs []string, topic string) bool {
 			}
 			cur, topic = topic[:dot], topic[dot+1:]
 		}
-		if seg != "*" && seg != cur {
+		if seg != cur && (seg != "*" || cur == "") {
 			return false
 		}
 	}
