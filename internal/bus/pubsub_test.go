@@ -43,6 +43,73 @@ func routes() []route {
 			},
 			shareBus: true,
 		},
+		{
+			name: "amqp",
+			transport: func(t *testing.T) *topology.Transport {
+				return &topology.Transport{Name: "rabbit", Kind: topology.KindAMQP, AMQP: &topology.AMQPConfig{
+					URL: topology.Secret(testenv.RabbitMQ(t)), Prefetch: 64, Confirms: true, ChannelPool: 16, Durable: true,
+					ReconnectInitial: 100 * time.Millisecond, ReconnectMax: time.Second,
+				}}
+			},
+			// As watermill-amqp claims for its durable pub/sub config.
+			features: tests.Features{
+				ConsumerGroups:                      true,
+				ExactlyOnceDelivery:                 false,
+				GuaranteedOrder:                     true,
+				GuaranteedOrderWithSingleSubscriber: true,
+				Persistent:                          true,
+			},
+		},
+		{
+			name: "redisstream",
+			transport: func(t *testing.T) *topology.Transport {
+				return &topology.Transport{Name: "redis", Kind: topology.KindRedisStream, RedisStream: &topology.RedisStreamConfig{
+					Addr: testenv.Redis(t), BlockTime: 10 * time.Millisecond, ClaimInterval: 3 * time.Second, MinIdleTime: 5 * time.Second,
+				}}
+			},
+			// As watermill-redisstream claims; shared groups start at the stream's first
+			// entry, so a new group receives old messages.
+			features: tests.Features{
+				ConsumerGroups:                      true,
+				ExactlyOnceDelivery:                 false,
+				GuaranteedOrder:                     false,
+				GuaranteedOrderWithSingleSubscriber: true,
+				Persistent:                          true,
+				NewSubscriberReceivesOldMessages:    true,
+			},
+		},
+		{
+			name: "sql-postgres",
+			transport: func(t *testing.T) *topology.Transport {
+				return &topology.Transport{Name: "pg", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
+					Dialect: topology.DialectPostgres, DSN: topology.Secret(testenv.Postgres(t)),
+					PollInterval: 10 * time.Millisecond, InitializeSchema: true,
+				}}
+			},
+			// As watermill-sql claims for PostgreSQL through pgx's database/sql driver.
+			features: tests.Features{
+				ConsumerGroups:      true,
+				ExactlyOnceDelivery: false,
+				GuaranteedOrder:     true,
+				Persistent:          true,
+			},
+		},
+		{
+			name: "sql-mysql",
+			transport: func(t *testing.T) *topology.Transport {
+				return &topology.Transport{Name: "mysql", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
+					Dialect: topology.DialectMySQL, DSN: topology.Secret(testenv.MySQL(t)),
+					PollInterval: 10 * time.Millisecond, InitializeSchema: true,
+				}}
+			},
+			// As watermill-sql claims for MySQL.
+			features: tests.Features{
+				ConsumerGroups:      true,
+				ExactlyOnceDelivery: true,
+				GuaranteedOrder:     true,
+				Persistent:          true,
+			},
+		},
 	}
 }
 
@@ -105,5 +172,3 @@ func mustOpen(t *testing.T, topo *topology.Topology, logger watermill.LoggerAdap
 	})
 	return b
 }
-
-var _ = testenv.CI

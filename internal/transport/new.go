@@ -28,6 +28,12 @@ func New(cfg *topology.Transport, logger watermill.LoggerAdapter) (Transport, er
 	switch cfg.Kind {
 	case topology.KindGoChannel:
 		t, err = newGoChannel(cfg, logger)
+	case topology.KindAMQP:
+		t, err = newAMQP(cfg, logger)
+	case topology.KindRedisStream:
+		t, err = newRedisStream(cfg, logger)
+	case topology.KindSQL:
+		t, err = newSQL(cfg, logger)
 	default:
 		err = fmt.Errorf("unknown kind %q", cfg.Kind)
 	}

@@ -1,0 +1,142 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill-amqp/v2/pkg/amqp"
+	"github.com/ThreeDotsLabs/watermill/message"
+	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/millrace/millrace/topology"
+)
+
+// Defaults applied when an AMQP config leaves a value zero.
+const (
+	defaultAMQPPrefetch         = 64
+	defaultAMQPReconnectInitial = 500 * time.Millisecond
+	defaultAMQPReconnectMax     = 10 * time.Second
+)
+
+// amqpTransport is a RabbitMQ transport. Watermill's AMQP publisher and subscriber each
+// dial their own connection, so a slow consumer never throttles publishing.
+type amqpTransport struct {
+	name   string
+	cfg    topology.AMQPConfig
+	logger watermill.LoggerAdapter
+}
+
+func newAMQP(cfg *topology.Transport, logger watermill.LoggerAdapter) (*amqpTransport, error) {
+	if cfg.AMQP == nil {
+		return nil, errors.New("amqp: missing amqp config")
+	}
+	c := *cfg.AMQP
+	if c.URL.Reveal() == "" {
+		return nil, errors.New("amqp: empty url")
+	}
+	if c.Prefetch <= 0 {
+		c.Prefetch = defaultAMQPPrefetch
+	}
+	if c.ReconnectInitial <= 0 {
+		c.ReconnectInitial = defaultAMQPReconnectInitial
+	}
+	if c.ReconnectMax <= 0 {
+		c.ReconnectMax = defaultAMQPReconnectMax
+	}
+	return &amqpTransport{name: cfg.Name, cfg: c, logger: logger}, nil
+}
+
+func (a *amqpTransport) Name() string        { return a.name }
+func (a *amqpTransport) Kind() topology.Kind { return topology.KindAMQP }
+
+// config returns the Watermill config shared by publishers and subscribers: a fanout
+// exchange named like the topic, durable when the transport is, and queueName for the
+// subscriber's queue.
+func (a *amqpTransport) config(queueName amqp.QueueNameGenerator) amqp.Config {
+	return amqp.Config{
+		Connection: amqp.ConnectionConfig{
+			AmqpURI: a.cfg.URL.Reveal(),
+			Reconnect: &amqp.ReconnectConfig{
+				BackoffInitialInterval:     a.cfg.ReconnectInitial,
+				BackoffRandomizationFactor: 0.5,
+				BackoffMultiplier:          1.5,
+				BackoffMaxInterval:         a.cfg.ReconnectMax,
+			},
+		},
+		Marshaler: amqp.DefaultMarshaler{NotPersistentDeliveryMode: !a.cfg.Durable},
+		Exchange: amqp.ExchangeConfig{
+			GenerateName: func(topic string) string { return topic },
+			Type:         "fanout",
+			Durable:      a.cfg.Durable,
+		},
+		Queue: amqp.QueueConfig{
+			GenerateName: queueName,
+			Durable:      a.cfg.Durable,
+		},
+		QueueBind: amqp.QueueBindConfig{
+			GenerateRoutingKey: func(string) string { return "" },
+		},
+		Publish: amqp.PublishConfig{
+			GenerateRoutingKey: func(string) string { return "" },
+			ConfirmDelivery:    a.cfg.Confirms,
+			ChannelPoolSize:    a.cfg.ChannelPool,
+		},
+		Consume: amqp.ConsumeConfig{
+			Qos: amqp.QosConfig{PrefetchCount: a.cfg.Prefetch},
+		},
+		TopologyBuilder: &amqp.DefaultTopologyBuilder{},
+	}
+}
+
+func (a *amqpTransport) NewPublisher() (message.Publisher, error) {
+	pub, err := amqp.NewPublisher(a.config(nil), a.logger)
+	if err != nil {
+		return nil, fmt.Errorf("amqp publisher: %w", err)
+	}
+	return pub, nil
+}
+
+// amqpQueueName returns the queue a subscriber consumes topic from: <topic>.<group> for
+// shared delivery, <topic>.<group>.<instance> for broadcast.
+func amqpQueueName(topic string, opts SubscriberOptions) string {
+	if opts.broadcast() {
+		return topic + "." + opts.Group + "." + opts.Instance
+	}
+	return topic + "." + opts.Group
+}
+
+func (a *amqpTransport) NewSubscriber(opts SubscriberOptions) (message.Subscriber, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	cfg := a.config(func(topic string) string { return amqpQueueName(topic, opts) })
+	if opts.broadcast() {
+		// A per-instance queue is never durable and goes with its last consumer.
+		cfg.Queue.Durable = false
+		cfg.Queue.AutoDelete = true
+	}
+	sub, err := amqp.NewSubscriber(cfg, a.logger)
+	if err != nil {
+		return nil, fmt.Errorf("amqp subscriber: %w", err)
+	}
+	return sub, nil
+}
+
+// Ping dials the broker and closes the connection again.
+func (a *amqpTransport) Ping(ctx context.Context) error {
+	dialer := amqp091.DefaultDial(5 * time.Second)
+	if deadline, ok := ctx.Deadline(); ok {
+		dialer = amqp091.DefaultDial(time.Until(deadline))
+	}
+	conn, err := amqp091.DialConfig(a.cfg.URL.Reveal(), amqp091.Config{Dial: dialer})
+	if err != nil {
+		return fmt.Errorf("amqp dial %s: %w", a.cfg.URL, err)
+	}
+	return conn.Close()
+}
+
+// Close has nothing to release: connections belong to publishers and subscribers.
+func (a *amqpTransport) Close() error { return nil }

@@ -1,0 +1,121 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/millrace/millrace/topology"
+)
+
+// redisTransport is a Redis Streams transport: one client shared by all its publishers
+// and subscribers, closed by Close.
+type redisTransport struct {
+	name   string
+	cfg    topology.RedisStreamConfig
+	client *redis.Client
+	logger watermill.LoggerAdapter
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+func newRedisStream(cfg *topology.Transport, logger watermill.LoggerAdapter) (*redisTransport, error) {
+	if cfg.RedisStream == nil {
+		return nil, errors.New("redisstream: missing redisstream config")
+	}
+	c := *cfg.RedisStream
+	if c.Addr == "" {
+		return nil, errors.New("redisstream: empty addr")
+	}
+	if c.MaxLen < 0 {
+		return nil, fmt.Errorf("redisstream: negative max_len %d", c.MaxLen)
+	}
+	client := redis.NewClient(&redis.Options{
+		Addr:     c.Addr,
+		Username: c.Username,
+		Password: c.Password.Reveal(),
+		DB:       c.DB,
+	})
+	return &redisTransport{name: cfg.Name, cfg: c, client: client, logger: logger}, nil
+}
+
+func (r *redisTransport) Name() string        { return r.name }
+func (r *redisTransport) Kind() topology.Kind { return topology.KindRedisStream }
+
+// sharedClient keeps Watermill's publisher and subscriber, which close their client on
+// Close, from closing the transport's shared one.
+type sharedClient struct{ redis.UniversalClient }
+
+// Close does nothing: the transport closes the client.
+func (sharedClient) Close() error { return nil }
+
+func (r *redisTransport) NewPublisher() (message.Publisher, error) {
+	pub, err := redisstream.NewPublisher(redisstream.PublisherConfig{
+		Client:        sharedClient{r.client},
+		DefaultMaxlen: r.cfg.MaxLen,
+	}, r.logger)
+	if err != nil {
+		return nil, fmt.Errorf("redisstream publisher: %w", err)
+	}
+	return pub, nil
+}
+
+// redisGroup returns the consumer group, consumer name and start id of a subscriber:
+// shared delivery reads the stream from its start as group <group>; broadcast delivery
+// reads only new entries as group <group>.<instance>.
+func redisGroup(opts SubscriberOptions) (group, consumer, oldestID string) {
+	consumer = opts.Instance + "-" + watermill.NewShortUUID()
+	if opts.Instance == "" {
+		consumer = watermill.NewShortUUID()
+	}
+	if opts.broadcast() {
+		return opts.Group + "." + opts.Instance, consumer, "$"
+	}
+	return opts.Group, consumer, "0"
+}
+
+func (r *redisTransport) NewSubscriber(opts SubscriberOptions) (message.Subscriber, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	group, consumer, oldest := redisGroup(opts)
+	sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
+		Client:                        sharedClient{r.client},
+		Consumer:                      consumer,
+		ConsumerGroup:                 group,
+		OldestId:                      oldest,
+		BlockTime:                     r.cfg.BlockTime,
+		ClaimInterval:                 r.cfg.ClaimInterval,
+		MaxIdleTime:                   r.cfg.MinIdleTime,
+		DisableIndefiniteInitialBlock: true,
+	}, r.logger)
+	if err != nil {
+		return nil, fmt.Errorf("redisstream subscriber: %w", err)
+	}
+	return sub, nil
+}
+
+// Ping sends PING.
+func (r *redisTransport) Ping(ctx context.Context) error {
+	if err := r.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis ping %s: %w", r.cfg.Addr, err)
+	}
+	return nil
+}
+
+// Close closes the shared client; close publishers and subscribers first.
+func (r *redisTransport) Close() error {
+	r.closeOnce.Do(func() {
+		if err := r.client.Close(); err != nil {
+			r.closeErr = fmt.Errorf("close redis client: %w", err)
+		}
+	})
+	return r.closeErr
+}

@@ -1,0 +1,282 @@
+package transport
+
+import (
+	"context"
+	stdsql "database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+	_ "github.com/go-sql-driver/mysql" // database/sql driver "mysql"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+
+	"github.com/millrace/millrace/topology"
+)
+
+// Identifier limits: PostgreSQL truncates names to 63 bytes (NAMEDATALEN-1), MySQL and
+// MariaDB reject names longer than 64 characters.
+const (
+	postgresMaxIdentifier = 63
+	mysqlMaxIdentifier    = 64
+)
+
+const defaultSQLPollInterval = 100 * time.Millisecond
+
+// sqlTransport is a watermill-sql transport: one *sql.DB shared by its publishers and
+// subscribers, closed by Close.
+type sqlTransport struct {
+	name    string
+	dialect string
+	cfg     topology.SQLConfig
+	db      *stdsql.DB
+	logger  watermill.LoggerAdapter
+	schema  wsql.SchemaAdapter
+	offsets wsql.OffsetsAdapter
+	maxName int
+
+	// initialized holds the topics whose tables this process has created.
+	initialized sync.Map
+	initMu      sync.Mutex
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+func newSQL(cfg *topology.Transport, logger watermill.LoggerAdapter) (*sqlTransport, error) {
+	if cfg.SQL == nil {
+		return nil, errors.New("sql: missing sql config")
+	}
+	c := *cfg.SQL
+	if c.PollInterval <= 0 {
+		c.PollInterval = defaultSQLPollInterval
+	}
+	t := &sqlTransport{name: cfg.Name, dialect: c.Dialect, cfg: c, logger: logger}
+	var driver string
+	switch c.Dialect {
+	case topology.DialectPostgres:
+		driver = "pgx"
+		t.schema = postgresSchema{}
+		t.offsets = wsql.DefaultPostgreSQLOffsetsAdapter{}
+		t.maxName = postgresMaxIdentifier
+	case topology.DialectMySQL:
+		driver = "mysql"
+		t.schema = mysqlSchema{}
+		t.offsets = mysqlOffsets{}
+		t.maxName = mysqlMaxIdentifier
+	default:
+		return nil, fmt.Errorf("sql: unknown dialect %q", c.Dialect)
+	}
+	db, err := stdsql.Open(driver, c.DSN.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("sql: open %s %s: %w", c.Dialect, c.DSN, err)
+	}
+	t.db = db
+	return t, nil
+}
+
+func (t *sqlTransport) Name() string        { return t.name }
+func (t *sqlTransport) Kind() topology.Kind { return topology.KindSQL }
+
+// checkTopic rejects a topic whose messages or offsets table name the database would cut
+// or refuse. The offsets table, watermill_offsets_<topic>, is the longer one.
+func (t *sqlTransport) checkTopic(topic string) error {
+	name := "watermill_offsets_" + topic
+	if len(name) > t.maxName {
+		return fmt.Errorf("sql transport %q: topic %q is too long: table %q is %d bytes, %s allows %d (topic at most %d bytes)",
+			t.name, topic, name, len(name), t.dialect, t.maxName, t.maxName-len("watermill_offsets_"))
+	}
+	return nil
+}
+
+// ensureSchema validates topic and, when the transport initializes schemas, creates its
+// tables once per process. Creation is serialized: concurrent CREATE TABLE IF NOT EXISTS
+// of one table can fail on PostgreSQL with a duplicate pg_type entry, so PostgreSQL also
+// takes a transaction-scoped advisory lock that serializes other processes.
+func (t *sqlTransport) ensureSchema(ctx context.Context, topic string) error {
+	if err := t.checkTopic(topic); err != nil {
+		return err
+	}
+	if !t.cfg.InitializeSchema {
+		return nil
+	}
+	if _, ok := t.initialized.Load(topic); ok {
+		return nil
+	}
+	t.initMu.Lock()
+	defer t.initMu.Unlock()
+	if _, ok := t.initialized.Load(topic); ok {
+		return nil
+	}
+	queries := append(t.schema.SchemaInitializingQueries(topic), t.offsets.SchemaInitializingQueries(topic)...)
+	if err := t.runSchema(ctx, topic, queries); err != nil {
+		return fmt.Errorf("sql transport %q: initialize schema of %q: %w", t.name, topic, err)
+	}
+	t.initialized.Store(topic, true)
+	return nil
+}
+
+func (t *sqlTransport) runSchema(ctx context.Context, topic string, queries []wsql.Query) error {
+	if t.dialect != topology.DialectPostgres {
+		for _, q := range queries {
+			if _, err := t.db.ExecContext(ctx, q.Query, q.Args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tx, err := t.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte("millrace schema " + topic))
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(h.Sum64())); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	for _, q := range queries {
+		if _, err := tx.ExecContext(ctx, q.Query, q.Args...); err != nil {
+			return errors.Join(err, tx.Rollback())
+		}
+	}
+	return tx.Commit()
+}
+
+func (t *sqlTransport) NewPublisher() (message.Publisher, error) {
+	pub, err := wsql.NewPublisher(t.db, wsql.PublisherConfig{SchemaAdapter: t.schema}, t.logger)
+	if err != nil {
+		return nil, fmt.Errorf("sql publisher: %w", err)
+	}
+	return &sqlPublisher{t: t, pub: pub}, nil
+}
+
+// sqlConsumerGroup returns the consumer group of a subscriber: <group> for shared
+// delivery, <group>_<instance> for broadcast.
+func sqlConsumerGroup(opts SubscriberOptions) string {
+	if opts.broadcast() {
+		return opts.Group + "_" + opts.Instance
+	}
+	return opts.Group
+}
+
+func (t *sqlTransport) NewSubscriber(opts SubscriberOptions) (message.Subscriber, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	sub, err := wsql.NewSubscriber(t.db, wsql.SubscriberConfig{
+		ConsumerGroup:  sqlConsumerGroup(opts),
+		PollInterval:   t.cfg.PollInterval,
+		ResendInterval: t.cfg.PollInterval,
+		SchemaAdapter:  t.schema,
+		OffsetsAdapter: t.offsets,
+		// Tables are created by the transport (ensureSchema), not by each subscriber.
+		InitializeSchema: false,
+	}, t.logger)
+	if err != nil {
+		return nil, fmt.Errorf("sql subscriber: %w", err)
+	}
+	return &sqlSubscriber{t: t, sub: sub}, nil
+}
+
+// Ping pings the database.
+func (t *sqlTransport) Ping(ctx context.Context) error {
+	if err := t.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("sql ping %s: %w", t.dialect, err)
+	}
+	return nil
+}
+
+// Close closes the database handle; close publishers and subscribers first.
+func (t *sqlTransport) Close() error {
+	t.closeOnce.Do(func() {
+		if err := t.db.Close(); err != nil {
+			t.closeErr = fmt.Errorf("close %s database: %w", t.dialect, err)
+		}
+	})
+	return t.closeErr
+}
+
+// sqlPublisher checks the topic and creates its tables before publishing.
+type sqlPublisher struct {
+	t   *sqlTransport
+	pub *wsql.Publisher
+}
+
+func (p *sqlPublisher) Publish(topic string, msgs ...*message.Message) error {
+	if err := p.t.ensureSchema(context.Background(), topic); err != nil {
+		return err
+	}
+	return p.pub.Publish(topic, msgs...)
+}
+
+func (p *sqlPublisher) Close() error { return p.pub.Close() }
+
+// sqlSubscriber checks the topic and creates its tables before subscribing.
+type sqlSubscriber struct {
+	t   *sqlTransport
+	sub *wsql.Subscriber
+}
+
+func (s *sqlSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	if err := s.t.ensureSchema(ctx, topic); err != nil {
+		return nil, err
+	}
+	return s.sub.Subscribe(ctx, topic)
+}
+
+// SubscribeInitialize creates the topic's tables.
+func (s *sqlSubscriber) SubscribeInitialize(topic string) error {
+	return s.t.ensureSchema(context.Background(), topic)
+}
+
+func (s *sqlSubscriber) Close() error { return s.sub.Close() }
+
+// postgresSchema is Watermill's default PostgreSQL schema with a BYTEA payload column,
+// so any bytes can be published (the default JSON column rejects non-JSON payloads).
+type postgresSchema struct{ wsql.DefaultPostgreSQLSchema }
+
+// PayloadColumnType returns BYTEA for every topic.
+func (postgresSchema) PayloadColumnType(string) string { return "BYTEA" }
+
+// SchemaInitializingQueries creates the messages table with a BYTEA payload.
+func (s postgresSchema) SchemaInitializingQueries(topic string) []wsql.Query {
+	d := s.DefaultPostgreSQLSchema
+	d.GeneratePayloadType = func(string) string { return "BYTEA" }
+	return d.SchemaInitializingQueries(topic)
+}
+
+// mysqlSchema is Watermill's default MySQL schema, whose payload column is JSON, with a
+// LONGBLOB payload instead so any bytes up to 4 GiB can be published.
+type mysqlSchema struct{ wsql.DefaultMySQLSchema }
+
+// PayloadColumnType returns LONGBLOB for every topic.
+func (mysqlSchema) PayloadColumnType(string) string { return "LONGBLOB" }
+
+// SchemaInitializingQueries creates the messages table with a LONGBLOB payload.
+func (s mysqlSchema) SchemaInitializingQueries(topic string) []wsql.Query {
+	d := s.DefaultMySQLSchema
+	d.GeneratePayloadType = func(string) string { return "LONGBLOB" }
+	return d.SchemaInitializingQueries(topic)
+}
+
+// mysqlOffsets is Watermill's default MySQL offsets adapter plus a row per consumer
+// group inserted before subscribing. Without it a new group's first polls run
+// SELECT ... FOR UPDATE on a missing row, which under SERIALIZABLE takes a gap lock on
+// the offsets table; concurrent subscribers of the group then all hold that gap lock and
+// deadlock on their INSERT of the group's row, so none makes progress.
+type mysqlOffsets struct {
+	wsql.DefaultMySQLOffsetsAdapter
+}
+
+// BeforeSubscribingQueries inserts the group's offsets row when it is missing.
+func (a mysqlOffsets) BeforeSubscribingQueries(topic, consumerGroup string) []wsql.Query {
+	return []wsql.Query{{
+		Query: "INSERT IGNORE INTO " + a.MessagesOffsetsTable(topic) +
+			" (consumer_group, offset_acked, offset_consumed) VALUES (?, 0, 0)",
+		Args: []any{consumerGroup},
+	}}
+}
