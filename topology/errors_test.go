@@ -50,6 +50,10 @@ var malformed = []struct {
 	want, msg string
 }{
 	{"yaml syntax", lines("version: 1", "topics:", "  a: b: c"), "3:1", "invalid YAML: mapping values are not allowed"},
+	{"yaml unclosed flow mapping", lines("version: 1", "topics:", "  a: {transport: mem", "handlers: {}"), "3:1", "invalid YAML: did not find expected ',' or '}'"},
+	{"yaml unclosed flow sequence at end of file", lines("version: [1"), "2:1", "invalid YAML: did not find expected ',' or ']'"},
+	{"yaml brace in plain scalar", lines("version: 1", "transports:", "  pg: {kind: sql, dsn: ${DSN}}"), "3:1", "invalid YAML: did not find expected ',' or '}'"},
+	{"yaml tab indentation", lines("version: 1", "topics:", "\ta: {}"), "3:1", "invalid YAML: found character that cannot start any token"},
 	{"second document", lines("version: 1", "---", "version: 1"), "2:1", "one YAML document"},
 	{"empty file", "", "1:1", "file is empty"},
 	{"comments only", "# nothing\n", "1:1", "file is empty"},

@@ -135,10 +135,14 @@ func (l *loader) load(data []byte) *Topology {
 	if err != nil {
 		line, msg := 1, strings.TrimPrefix(err.Error(), "yaml: ")
 		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			msg = err.Error()[len(m[0]):]
 			if n, convErr := strconv.Atoi(m[1]); convErr == nil && n >= 1 {
 				line = n
+				if isParserProblem(msg) {
+					// yaml.v3 reports parser (not scanner) problems with 0-based lines.
+					line++
+				}
 			}
-			msg = err.Error()[len(m[0]):]
 		}
 		l.addf(Pos{Line: line, Col: 1}, "", "invalid YAML: %s", msg)
 		return nil
@@ -184,6 +188,15 @@ func (l *loader) load(data []byte) *Topology {
 	}
 	l.t.index = l.idx
 	return l.t
+}
+
+// isParserProblem reports whether a yaml.v3 message comes from its parser, whose line
+// numbers are 0-based, rather than its scanner.
+func isParserProblem(msg string) bool {
+	return strings.HasPrefix(msg, "did not find expected") ||
+		strings.HasPrefix(msg, "found undefined tag handle") ||
+		strings.HasPrefix(msg, "found duplicate %") ||
+		strings.HasPrefix(msg, "found incompatible YAML document")
 }
 
 // decode parses the YAML into a node tree. A file with only comments gives a nil node.
