@@ -48,7 +48,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var f failure
 	if errors.As(err, &f) {
-		if msg := f.Error(); msg != "" {
+		switch msg := f.Error(); {
+		case strings.Contains(msg, "\n"):
+			// A list of positioned problems reads best one per line, unprefixed.
+			fmt.Fprintln(stderr, msg)
+		case msg != "":
 			fmt.Fprintln(stderr, "millrace:", msg)
 		}
 		return exitFailure

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/millrace/millrace/config"
+)
+
+// runCLI runs the command line and returns its exit code, stdout and stderr.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func writeFile(t *testing.T, name, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestValidateProfiles(t *testing.T) {
+	code, stdout, stderr := runCLI(t, append([]string{"topology", "validate"}, config.Profiles()...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	for _, p := range config.Profiles() {
+		if !strings.Contains(stdout, p+": ok") {
+			t.Errorf("stdout lacks %q:\n%s", p+": ok", stdout)
+		}
+	}
+}
+
+func TestValidateReportsEveryProblemWithPosition(t *testing.T) {
+	bad := writeFile(t, "bad.yaml", `version: 1
+transports:
+  memory: {kind: gochannel}
+topics:
+  users.registered: {transport: rabit}
+  users.verified: {transport: memory, delivery: everyone}
+handlers:
+  send: {topic: users.registered, concurency: 2}
+`)
+	code, stdout, stderr := runCLI(t, "topology", "validate", bad)
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitFailure, stderr)
+	}
+	if strings.Contains(stdout, "ok") {
+		t.Errorf("an invalid file was reported ok:\n%s", stdout)
+	}
+	for _, want := range []string{
+		bad + ":5:33: topics.users.registered.transport:",
+		bad + ":6:49: topics.users.verified.delivery:",
+		bad + ":8:35: handlers.send.concurency:",
+		"1 of 1 topologies invalid",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+func TestExplainRedactsSecrets(t *testing.T) {
+	t.Setenv("MILLRACE_AMQP_URL", "amqp://admin:hunter2-secret@broker.internal:5672/")
+	t.Setenv("MILLRACE_REDIS_PASSWORD", "redis-pass-42")
+	t.Setenv("MILLRACE_POSTGRES_DSN", "postgres://app:pg-pass-99@db.internal:5432/app")
+	code, stdout, stderr := runCLI(t, "topology", "explain", "production")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	for _, secret := range []string{"hunter2-secret", "redis-pass-42", "pg-pass-99"} {
+		if strings.Contains(stdout+stderr, secret) {
+			t.Errorf("explain printed the secret %q:\n%s", secret, stdout)
+		}
+	}
+	for _, want := range []string{"amqp://admin:****@broker.internal:5672/", "users.registered.poison", "send-verification-email"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("explain lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	for _, args := range [][]string{
+		{"nonsense"},
+		{"topology", "validate"},
+		{"topology", "explain", "a", "b"},
+		{"check", "--no-such-flag"},
+	} {
+		if code, _, stderr := runCLI(t, args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d; stderr:\n%s", args, code, exitUsage, stderr)
+		}
+	}
+}
+
+func TestCheckLocalProfile(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "check", "local")
+	if code != exitOK || !strings.Contains(stdout, "memory: ok") {
+		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
+
+func TestCheckNamesUnreachableTransport(t *testing.T) {
+	file := writeFile(t, "down.yaml", `version: 1
+transports:
+  cache: {kind: redisstream, addr: "127.0.0.1:1"}
+topics:
+  a.b: {transport: cache}
+`)
+	code, _, stderr := runCLI(t, "check", "--timeout", "3s", file)
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitFailure, stderr)
+	}
+	if !strings.Contains(stderr, "cache") {
+		t.Errorf("stderr does not name the transport:\n%s", stderr)
+	}
+}
