@@ -22,6 +22,10 @@ type route struct {
 	// shareBus makes all constructors of one suite run use one Bus: the in-memory
 	// transport's broker lives in the transport, so separate Buses would not meet.
 	shareBus bool
+	// groupPerPubSub gives each Pub/Sub the plain constructor makes a consumer group of
+	// its own, as watermill-redisstream's own suite does: there a "new subscriber" is a
+	// new consumer group, which is what NewSubscriberReceivesOldMessages describes.
+	groupPerPubSub bool
 }
 
 func routes() []route {
@@ -77,6 +81,7 @@ func routes() []route {
 				Persistent:                          true,
 				NewSubscriberReceivesOldMessages:    true,
 			},
+			groupPerPubSub: true,
 		},
 		{
 			name: "sql-postgres",
@@ -152,7 +157,12 @@ func TestPubSub(t *testing.T) {
 			start := time.Now()
 			t.Cleanup(func() { t.Logf("route %s: suite took %s", r.name, time.Since(start).Round(time.Millisecond)) })
 			tests.TestPubSub(t, r.features,
-				func(t *testing.T) (message.Publisher, message.Subscriber) { return constructor(t, "suite") },
+				func(t *testing.T) (message.Publisher, message.Subscriber) {
+					if r.groupPerPubSub {
+						return constructor(t, "suite_"+watermill.NewShortUUID())
+					}
+					return constructor(t, "suite")
+				},
 				constructor,
 			)
 		})

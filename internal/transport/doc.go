@@ -25,4 +25,65 @@
 // cancelled on ack, nack or the end of the subscription. Nothing is durable: messages
 // live in the process. Config.Buffer is not used: deliveries are handed over one at a
 // time, waiting for the ack.
+//
+// # amqp (RabbitMQ, watermill-amqp)
+//
+//   - exchange: one fanout exchange per topic, named <topic>, durable when Durable is set.
+//     Publishing to a topic declares its exchange; messages are persistent (delivery mode
+//     2) when Durable is set.
+//   - shared: one queue per topic and group, named <topic>.<group>, bound to the
+//     exchange, durable when Durable is set. All instances of the group consume it.
+//   - broadcast: one queue per topic, group and instance, named
+//     <topic>.<group>.<instance>, non-durable and auto-delete: RabbitMQ removes it when
+//     its last consumer goes away. It is not exclusive, so several subscribers of one
+//     instance can share it. A queue declared by SubscribeInitialize but never consumed
+//     is not auto-deleted.
+//
+// A queue receives only what is published after it is bound: SubscribeInitialize binds
+// it ahead of the first Subscribe. Publishers use publisher confirms when Confirms is set
+// and a pool of ChannelPool channels; consumers use QoS prefetch Prefetch. Publisher and
+// subscriber each own one connection and reconnect with exponential backoff from
+// ReconnectInitial up to ReconnectMax.
+//
+// # redisstream (Redis Streams, watermill-redisstream)
+//
+//   - stream: one stream per topic, named <topic>; XADD trims it to about MaxLen
+//     entries (MAXLEN ~) when MaxLen is not 0.
+//   - shared: consumer group <group>, created at the start of the stream ("0"), so a new
+//     group first reads what is already there. Each subscriber is consumer
+//     <instance>-<random> of the group.
+//   - broadcast: consumer group <group>.<instance>, created at "$": an instance only gets
+//     entries added after it first subscribes, and a restarted instance with the same
+//     name resumes where it stopped. Groups of instances that are gone stay in Redis and
+//     keep their pending entries; remove them with XGROUP DESTROY <topic>
+//     <group>.<instance>.
+//
+// Pending entries of a consumer that has been idle for MinIdleTime are claimed by
+// another consumer of the group, checked every ClaimInterval; one XREADGROUP blocks for
+// BlockTime. The transport has one Redis client, shared by its publishers and
+// subscribers and closed by Close. Entries are as durable as the Redis server's
+// persistence settings make them.
+//
+// # sql (PostgreSQL or MySQL/MariaDB, watermill-sql)
+//
+//   - table watermill_<topic>: the messages, one row each; payload is BYTEA (PostgreSQL)
+//     or LONGBLOB (MySQL) rather than Watermill's default JSON, so any bytes can be
+//     published.
+//   - table watermill_offsets_<topic>: one row per consumer group with its last acked
+//     offset.
+//   - shared: consumer group <group>; broadcast: consumer group <group>_<instance>. A new
+//     consumer group starts at the first row of the table, so a new broadcast instance
+//     first reads the topic's history.
+//
+// Everything is durable: rows stay until deleted. Subscribers poll every PollInterval
+// and redeliver a nacked message after the same interval. With InitializeSchema the
+// transport creates a topic's tables on its first publish, subscribe or
+// SubscribeInitialize, once per process and serialized (on PostgreSQL with an advisory
+// lock across processes, since concurrent CREATE TABLE IF NOT EXISTS of one table can
+// fail there). Each topic is checked before use: PostgreSQL cuts identifiers at 63 bytes
+// and MySQL refuses more than 64 characters, so a topic whose watermill_offsets_<topic>
+// name is longer (a topic over 45 bytes on PostgreSQL) is rejected with an error that
+// names it. On MySQL a consumer group's offsets row is inserted before it subscribes;
+// see mysqlOffsets for the deadlock this avoids. The transport has one *sql.DB (drivers
+// pgx and go-sql-driver/mysql), closed by Close.
 package transport

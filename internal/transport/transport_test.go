@@ -1,0 +1,331 @@
+package transport_test
+
+import (
+	"bytes"
+	"context"
+	stdsql "database/sql"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/millrace/millrace/internal/testenv"
+	"github.com/millrace/millrace/internal/transport"
+	"github.com/millrace/millrace/topology"
+)
+
+// kinds returns one transport config per kind; broker kinds skip (or fail under CI)
+// when their service is down.
+func kinds() []struct {
+	name string
+	cfg  func(t *testing.T) *topology.Transport
+} {
+	return []struct {
+		name string
+		cfg  func(t *testing.T) *topology.Transport
+	}{
+		{"gochannel", func(*testing.T) *topology.Transport {
+			return &topology.Transport{Name: "mem", Kind: topology.KindGoChannel, GoChannel: &topology.GoChannelConfig{}}
+		}},
+		{"amqp", func(t *testing.T) *topology.Transport {
+			return &topology.Transport{Name: "rabbit", Kind: topology.KindAMQP, AMQP: &topology.AMQPConfig{
+				URL: topology.Secret(testenv.RabbitMQ(t)), Confirms: true, ChannelPool: 4, Durable: false,
+			}}
+		}},
+		{"redisstream", func(t *testing.T) *topology.Transport {
+			return &topology.Transport{Name: "redis", Kind: topology.KindRedisStream, RedisStream: &topology.RedisStreamConfig{
+				Addr: testenv.Redis(t), BlockTime: 10 * time.Millisecond,
+			}}
+		}},
+		{"sql-postgres", func(t *testing.T) *topology.Transport {
+			return &topology.Transport{Name: "pg", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
+				Dialect: topology.DialectPostgres, DSN: topology.Secret(testenv.Postgres(t)),
+				PollInterval: 10 * time.Millisecond, InitializeSchema: true,
+			}}
+		}},
+		{"sql-mysql", func(t *testing.T) *topology.Transport {
+			return &topology.Transport{Name: "mysql", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
+				Dialect: topology.DialectMySQL, DSN: topology.Secret(testenv.MySQL(t)),
+				PollInterval: 10 * time.Millisecond, InitializeSchema: true,
+			}}
+		}},
+	}
+}
+
+func mustNew(t *testing.T, cfg *topology.Transport) transport.Transport {
+	t.Helper()
+	tr, err := transport.New(cfg, watermill.NopLogger{})
+	if err != nil {
+		t.Fatalf("new transport: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := tr.Close(); err != nil {
+			t.Errorf("close transport: %v", err)
+		}
+	})
+	return tr
+}
+
+// uniqueTopic returns a topic name no other test run uses.
+func uniqueTopic(prefix string) string {
+	return prefix + "_" + strings.ToLower(watermill.NewShortUUID())
+}
+
+// TestDelivery checks, on every kind, that with two groups and two instances per group a
+// shared topic gives each group every message exactly once in total, and a broadcast
+// topic gives every instance every message.
+func TestDelivery(t *testing.T) {
+	const messages = 20
+	for _, k := range kinds() {
+		for _, delivery := range []topology.Delivery{topology.Shared, topology.Broadcast} {
+			t.Run(k.name+"/"+string(delivery), func(t *testing.T) {
+				t.Parallel()
+				tr := mustNew(t, k.cfg(t))
+				topic := uniqueTopic("delivery")
+
+				type member struct{ group, instance string }
+				members := []member{{"g1", "a"}, {"g1", "b"}, {"g2", "a"}, {"g2", "b"}}
+
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				var (
+					mu       sync.Mutex
+					received = make(map[member][]string)
+					wg       sync.WaitGroup
+				)
+				for _, m := range members {
+					sub, err := tr.NewSubscriber(transport.SubscriberOptions{Group: m.group, Delivery: delivery, Instance: m.instance})
+					if err != nil {
+						t.Fatalf("new subscriber: %v", err)
+					}
+					t.Cleanup(func() { _ = sub.Close() })
+					if si, ok := sub.(message.SubscribeInitializer); ok {
+						if err := si.SubscribeInitialize(topic); err != nil {
+							t.Fatalf("subscribe initialize: %v", err)
+						}
+					}
+					ch, err := sub.Subscribe(ctx, topic)
+					if err != nil {
+						t.Fatalf("subscribe %v: %v", m, err)
+					}
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for msg := range ch {
+							mu.Lock()
+							received[m] = append(received[m], msg.UUID)
+							mu.Unlock()
+							msg.Ack()
+						}
+					}()
+				}
+
+				pub, err := tr.NewPublisher()
+				if err != nil {
+					t.Fatalf("new publisher: %v", err)
+				}
+				defer pub.Close()
+				want := make(map[string]bool, messages)
+				for i := 0; i < messages; i++ {
+					msg := message.NewMessage(watermill.NewUUID(), []byte(fmt.Sprintf("m%d", i)))
+					want[msg.UUID] = true
+					if err := pub.Publish(topic, msg); err != nil {
+						t.Fatalf("publish: %v", err)
+					}
+				}
+
+				// Per group (shared) or per member (broadcast), who must see every message.
+				key := func(m member) string {
+					if delivery == topology.Shared {
+						return m.group
+					}
+					return m.group + "/" + m.instance
+				}
+				counts := func() map[string][]string {
+					mu.Lock()
+					defer mu.Unlock()
+					out := make(map[string][]string)
+					for m, ids := range received {
+						out[key(m)] = append(out[key(m)], ids...)
+					}
+					return out
+				}
+				receivers := 2
+				if delivery == topology.Broadcast {
+					receivers = 4
+				}
+				deadline := time.Now().Add(30 * time.Second)
+				for {
+					got := counts()
+					done := len(got) == receivers
+					for _, ids := range got {
+						done = done && len(ids) >= messages
+					}
+					if done || time.Now().After(deadline) {
+						break
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+				// Give duplicates, if any, a moment to arrive before counting.
+				time.Sleep(200 * time.Millisecond)
+				cancel()
+				wg.Wait()
+
+				got := counts()
+				if len(got) != receivers {
+					t.Fatalf("%d receivers got messages, want %d: %v", len(got), receivers, got)
+				}
+				for k, ids := range got {
+					seen := make(map[string]bool)
+					for _, id := range ids {
+						if !want[id] {
+							t.Errorf("%s: unexpected message %s", k, id)
+						}
+						if seen[id] {
+							t.Errorf("%s: message %s received twice", k, id)
+						}
+						seen[id] = true
+					}
+					if len(seen) != messages {
+						t.Errorf("%s: received %d distinct messages, want %d", k, len(seen), messages)
+					}
+				}
+				if delivery == topology.Shared && k.name == "gochannel" {
+					// Both instances of a group share its work only when both were given
+					// some; with 20 messages and a dispatcher offering to every idle
+					// consumer, a lone taker would mean competing consumers are broken.
+					mu.Lock()
+					defer mu.Unlock()
+					for _, m := range members {
+						if len(received[m]) == 0 {
+							t.Errorf("%v received nothing: instances of a group do not compete", m)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestPostgresPayloadIsBinary publishes bytes that are not JSON through the Postgres
+// transport, checks they come back unchanged and that the payload column is BYTEA.
+func TestPostgresPayloadIsBinary(t *testing.T) {
+	dsn := testenv.Postgres(t)
+	tr := mustNew(t, &topology.Transport{Name: "pg", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
+		Dialect: topology.DialectPostgres, DSN: topology.Secret(dsn), PollInterval: 10 * time.Millisecond, InitializeSchema: true,
+	}})
+	topic := uniqueTopic("binary")
+	payload := []byte{0xff, 0x00, 0xfe, '{', 0x80}
+
+	pub, err := tr.NewPublisher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	if err := pub.Publish(topic, message.NewMessage(watermill.NewUUID(), payload)); err != nil {
+		t.Fatalf("publish non-JSON payload: %v", err)
+	}
+
+	sub, err := tr.NewSubscriber(transport.SubscriberOptions{Group: "binary", Delivery: topology.Shared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ch, err := sub.Subscribe(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case msg := <-ch:
+		msg.Ack()
+		if !bytes.Equal(msg.Payload, payload) {
+			t.Errorf("payload = %x, want %x", msg.Payload, payload)
+		}
+	case <-ctx.Done():
+		t.Fatal("no message received")
+	}
+
+	db, err := stdsql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var typ string
+	err = db.QueryRow(`SELECT data_type FROM information_schema.columns WHERE table_name = $1 AND column_name = 'payload'`,
+		"watermill_"+topic).Scan(&typ)
+	if err != nil {
+		t.Fatalf("payload column type: %v", err)
+	}
+	if typ != "bytea" {
+		t.Errorf("payload column type = %q, want bytea", typ)
+	}
+	for _, table := range []string{"watermill_" + topic, "watermill_offsets_" + topic} {
+		if _, err := db.Exec(`DROP TABLE IF EXISTS "` + table + `"`); err != nil {
+			t.Errorf("drop %s: %v", table, err)
+		}
+	}
+}
+
+// TestSQLTopicTooLong checks that a topic whose offsets table name would pass the
+// PostgreSQL identifier limit is rejected by name at publish and subscribe.
+func TestSQLTopicTooLong(t *testing.T) {
+	// No connection is made: the check runs before any query.
+	tr := mustNew(t, &topology.Transport{Name: "pg", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
+		Dialect: topology.DialectPostgres, DSN: "postgres://nobody@127.0.0.1:1/none", InitializeSchema: true,
+	}})
+	ok := strings.Repeat("t", 63-len("watermill_offsets_"))
+	long := ok + "x"
+
+	pub, err := tr.NewPublisher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	err = pub.Publish(long, message.NewMessage(watermill.NewUUID(), nil))
+	if err == nil || !strings.Contains(err.Error(), "too long") || !strings.Contains(err.Error(), long) {
+		t.Errorf("publish to a %d-byte topic: err = %v, want a 'too long' error naming the topic", len(long), err)
+	}
+
+	sub, err := tr.NewSubscriber(transport.SubscriberOptions{Group: "g", Delivery: topology.Shared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	_, err = sub.Subscribe(context.Background(), long)
+	if err == nil || !strings.Contains(err.Error(), "too long") {
+		t.Errorf("subscribe to a %d-byte topic: err = %v, want a 'too long' error", len(long), err)
+	}
+	si := sub.(message.SubscribeInitializer)
+	if err := si.SubscribeInitialize(long); err == nil || !strings.Contains(err.Error(), "too long") {
+		t.Errorf("initialize a %d-byte topic: err = %v, want a 'too long' error", len(long), err)
+	}
+	// The longest allowed topic passes the check and fails only on the unreachable
+	// database, so the message differs.
+	if err := si.SubscribeInitialize(ok); err == nil || strings.Contains(err.Error(), "too long") {
+		t.Errorf("initialize a %d-byte topic: err = %v, want a connection error", len(ok), err)
+	}
+}
+
+// TestNewRejectsBadConfig checks that New reports a missing kind config and an unknown
+// kind instead of panicking.
+func TestNewRejectsBadConfig(t *testing.T) {
+	for _, cfg := range []*topology.Transport{
+		{Name: "x", Kind: "carrier-pigeon"},
+		{Name: "x", Kind: topology.KindAMQP},
+		{Name: "x", Kind: topology.KindRedisStream},
+		{Name: "x", Kind: topology.KindSQL},
+		{Name: "x", Kind: topology.KindSQL, SQL: &topology.SQLConfig{Dialect: "oracle"}},
+	} {
+		if tr, err := transport.New(cfg, nil); err == nil {
+			_ = tr.Close()
+			t.Errorf("New(%+v) succeeded, want an error", cfg)
+		}
+	}
+}
