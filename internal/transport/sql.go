@@ -115,6 +115,12 @@ func (t *sqlTransport) ensureSchema(ctx context.Context, topic string) error {
 		return nil
 	}
 	queries := append(t.schema.SchemaInitializingQueries(topic), t.offsets.SchemaInitializingQueries(topic)...)
+	if t.dialect == topology.DialectMySQL {
+		queries = append(queries,
+			wsql.Query{Query: "CREATE TABLE IF NOT EXISTS " + publishLocksTable + " (topic VARCHAR(255) NOT NULL PRIMARY KEY)"},
+			wsql.Query{Query: "INSERT IGNORE INTO " + publishLocksTable + " (topic) VALUES (?)", Args: []any{topic}},
+		)
+	}
 	if err := t.runSchema(ctx, topic, queries); err != nil {
 		return fmt.Errorf("sql transport %q: initialize schema of %q: %w", t.name, topic, err)
 	}
@@ -255,10 +261,54 @@ type sqlPublisher struct {
 }
 
 func (p *sqlPublisher) Publish(topic string, msgs ...*message.Message) error {
-	if err := p.t.ensureSchema(context.Background(), topic); err != nil {
+	ctx := context.Background()
+	if err := p.t.ensureSchema(ctx, topic); err != nil {
 		return err
 	}
+	if p.t.dialect == topology.DialectMySQL {
+		return p.t.publishSerialized(ctx, topic, msgs)
+	}
 	return p.pub.Publish(topic, msgs...)
+}
+
+// publishLocksTable has one row per MySQL topic; a publisher holds the row's lock from
+// its insert to its commit.
+const publishLocksTable = "`millrace_publish_locks`"
+
+// publishSerialized inserts msgs on MySQL in a transaction that first locks the topic's
+// row in publishLocksTable, so the inserts of one topic commit in the order of their
+// AUTO_INCREMENT offsets.
+//
+// Watermill's MySQL subscriber reads rows with an offset above the group's last acked
+// offset. Concurrent autocommit inserts take their offsets in one order and may commit in
+// another; a subscriber that reads and acks offset 11 before offset 10 commits then never
+// reads 10. Eight concurrent publishers lost about 1.5% of 2000 messages this way on
+// MariaDB 10.11. PostgreSQL needs no lock: its schema orders rows by transaction id.
+func (t *sqlTransport) publishSerialized(ctx context.Context, topic string, msgs []*message.Message) error {
+	tx, err := t.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sql transport %q: begin publish to %q: %w", t.name, topic, err)
+	}
+	if err := t.publishInTx(ctx, tx, topic, msgs); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sql transport %q: commit publish to %q: %w", t.name, topic, err)
+	}
+	return nil
+}
+
+func (t *sqlTransport) publishInTx(ctx context.Context, tx *stdsql.Tx, topic string, msgs []*message.Message) error {
+	var locked string
+	err := tx.QueryRowContext(ctx, "SELECT topic FROM "+publishLocksTable+" WHERE topic = ? FOR UPDATE", topic).Scan(&locked)
+	if err != nil {
+		return fmt.Errorf("sql transport %q: lock topic %q for publishing: %w", t.name, topic, err)
+	}
+	pub, err := wsql.NewPublisher(tx, wsql.PublisherConfig{SchemaAdapter: t.schema}, t.logger)
+	if err != nil {
+		return fmt.Errorf("sql publisher: %w", err)
+	}
+	return pub.Publish(topic, msgs...)
 }
 
 func (p *sqlPublisher) Close() error { return p.pub.Close() }

@@ -1,0 +1,258 @@
+package throughput
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/millrace/millrace/internal/bus"
+	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/router"
+	"github.com/millrace/millrace/internal/testenv"
+	"github.com/millrace/millrace/internal/transport"
+	"github.com/millrace/millrace/topology"
+)
+
+// Tick is the event both paths carry.
+type Tick struct {
+	N    int    `json:"n"`
+	Text string `json:"text"`
+}
+
+// EventName implements event.Event.
+func (Tick) EventName() string { return "bench.tick" }
+
+// EventVersion implements event.Event.
+func (Tick) EventVersion() int { return 1 }
+
+// publishers is how many goroutines publish at once on both paths.
+const publishers = 8
+
+// route is one transport under benchmark: the YAML of its transport entry.
+type route struct {
+	name string
+	yaml func(tb testing.TB) string
+}
+
+var routes = []route{
+	{"memory", func(testing.TB) string { return "{kind: gochannel}" }},
+	{"amqp", func(tb testing.TB) string {
+		return fmt.Sprintf("{kind: amqp, url: %q}", testenv.RabbitMQ(tb))
+	}},
+	{"redisstream", func(tb testing.TB) string {
+		return fmt.Sprintf("{kind: redisstream, addr: %q}", testenv.Redis(tb))
+	}},
+	{"postgres", func(tb testing.TB) string {
+		return fmt.Sprintf("{kind: sql, dialect: postgres, dsn: %q, poll_interval: 10ms}", testenv.Postgres(tb))
+	}},
+	{"mysql", func(tb testing.TB) string {
+		return fmt.Sprintf("{kind: sql, dialect: mysql, dsn: %q, poll_interval: 10ms}", testenv.MySQL(tb))
+	}},
+}
+
+func BenchmarkStack(b *testing.B) {
+	for _, r := range routes {
+		b.Run(r.name, func(b *testing.B) {
+			transportYAML := r.yaml(b)
+			b.ResetTimer()
+			bare := measure(b, func(topic string) runner { return newBare(b, benchTopology(b, transportYAML, topic), topic) })
+			stack := measure(b, func(topic string) runner { return newStack(b, benchTopology(b, transportYAML, topic), topic) })
+			b.StopTimer()
+			b.ReportMetric(bare, "bare-msgs/s")
+			b.ReportMetric(stack, "millrace-msgs/s")
+			b.ReportMetric(stack/bare, "ratio")
+		})
+	}
+}
+
+// benchTopology returns a topology whose "bench.*" topics live on the transport "t" and
+// whose handler bench-consumer consumes topic.
+func benchTopology(tb testing.TB, transportYAML, topic string) *topology.Topology {
+	tb.Helper()
+	src := fmt.Sprintf(`version: 1
+transports:
+  t: %s
+topics:
+  bench.*: {transport: t}
+defaults:
+  retry: {max_attempts: 3, initial_interval: 10ms, max_interval: 100ms}
+  timeout: 30s
+handlers:
+  bench-consumer: {topic: %s}
+`, transportYAML, topic)
+	topo, err := topology.Parse("bench.yaml", []byte(src))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return topo
+}
+
+// runner is one path under measurement: publish sends a message, received counts
+// handled messages, and close releases everything.
+type runner struct {
+	publish  func(i int) error
+	received *atomic.Int64
+	close    func()
+}
+
+// measure sends b.N messages through the runner build returns and returns messages handled
+// per second, from the first publish to the last message handled.
+func measure(b *testing.B, build func(topic string) runner) float64 {
+	b.Helper()
+	n := b.N
+	r := build("bench." + randomSuffix())
+	defer r.close()
+
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, publishers)
+	for p := 0; p < publishers; p++ {
+		wg.Add(1)
+		go func(p int) {
+			defer wg.Done()
+			for i := p; i < n; i += publishers {
+				if err := r.publish(i); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(p)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for r.received.Load() < int64(n) {
+		if time.Now().After(deadline) {
+			b.Fatalf("received %d of %d messages", r.received.Load(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	if got := r.received.Load(); got != int64(n) {
+		b.Fatalf("received %d messages, sent %d", got, n)
+	}
+	return float64(n) / elapsed.Seconds()
+}
+
+// newBare wires the transport's own Watermill publisher and subscriber to a plain
+// message.Router whose handler decodes the payload and counts.
+func newBare(b *testing.B, topo *topology.Topology, topic string) runner {
+	b.Helper()
+	tr, err := transport.New(topo.Transports["t"], watermill.NopLogger{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub, err := tr.NewPublisher()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sub, err := tr.NewSubscriber(transport.SubscriberOptions{Group: "bench-bare", Delivery: topology.Shared, Instance: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if init, ok := sub.(message.SubscribeInitializer); ok {
+		if err := init.SubscribeInitialize(topic); err != nil {
+			b.Fatal(err)
+		}
+	}
+	received := new(atomic.Int64)
+	wr, err := message.NewRouter(message.RouterConfig{}, watermill.NopLogger{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	wr.AddConsumerHandler("bench-bare", topic, sub, func(msg *message.Message) error {
+		var t Tick
+		if err := json.Unmarshal(msg.Payload, &t); err != nil {
+			return err
+		}
+		received.Add(1)
+		return nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = wr.Run(ctx) }()
+	<-wr.Running()
+	return runner{
+		publish: func(i int) error {
+			payload, err := json.Marshal(Tick{N: i, Text: "tick"})
+			if err != nil {
+				return err
+			}
+			return pub.Publish(topic, message.NewMessage(watermill.NewUUID(), payload))
+		},
+		received: received,
+		close: func() {
+			cancel()
+			<-done
+			_ = pub.Close()
+			_ = sub.Close()
+			_ = tr.Close()
+		},
+	}
+}
+
+// newStack wires the same transport through millrace: the routed bus, the typed event
+// bus and the router with its full middleware chain.
+func newStack(b *testing.B, topo *topology.Topology, topic string) runner {
+	b.Helper()
+	bs, err := bus.Open(topo, bus.Options{Instance: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	events, err := event.NewBus(bs.Publisher(), event.BusConfig{
+		Source: "millrace/throughput",
+		Topic:  func(event.Event) string { return topic },
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	received := new(atomic.Int64)
+	h := event.NewHandler("bench-consumer", func(ctx context.Context, t *Tick) error {
+		received.Add(1)
+		return nil
+	})
+	rt, err := router.New(router.Config{
+		Topology: topo,
+		Bus:      bs,
+		Logger:   slog.New(slog.DiscardHandler),
+		Handlers: []router.Handler{h},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = rt.Run(ctx) }()
+	<-rt.Running()
+	return runner{
+		publish: func(i int) error {
+			return events.Publish(context.Background(), Tick{N: i, Text: "tick"})
+		},
+		received: received,
+		close: func() {
+			cancel()
+			<-done
+			_ = rt.Close()
+			_ = bs.Close()
+		},
+	}
+}
+
+func randomSuffix() string {
+	var buf [6]byte
+	_, _ = rand.Read(buf[:])
+	return hex.EncodeToString(buf[:])
+}
