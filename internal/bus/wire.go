@@ -4,9 +4,9 @@ import (
 	"log/slog"
 	"slices"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/google/wire"
 
+	"github.com/millrace/millrace/internal/logging"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -15,7 +15,7 @@ var ProviderSet = wire.NewSet(Provide)
 
 // Provide opens a bus for wire injectors. The cleanup closes it and logs a close error.
 func Provide(topo *topology.Topology, logger *slog.Logger) (*Bus, func(), error) {
-	b, err := Open(topo, Options{Logger: watermill.NewSlogLogger(logger)})
+	b, err := Open(topo, Options{Logger: logging.Watermill(logger)})
 	if err != nil {
 		return nil, nil, err
 	}

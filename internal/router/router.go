@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/millrace/millrace/internal/logging"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -122,7 +122,7 @@ func New(cfg Config) (*Router, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("router: %w", err)
 	}
-	wlogger := watermill.NewSlogLogger(cfg.Logger)
+	wlogger := logging.Watermill(cfg.Logger)
 	wr, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.CloseTimeout}, wlogger)
 	if err != nil {
 		return nil, fmt.Errorf("router: %w", err)
@@ -166,7 +166,7 @@ func (r *Router) add(h Handler, th *topology.Handler, sub message.Subscriber, cf
 		return fmt.Errorf("handler %s: pattern %q matches no topic", th.Name, th.Pattern)
 	}
 	logger := cfg.Logger.With("handler", th.Name)
-	wlogger := watermill.NewSlogLogger(logger)
+	wlogger := logging.Watermill(logger)
 	for _, topic := range th.Topics {
 		ms, err := chain(th, topic, cfg.Bus.Publisher(), logger, wlogger)
 		if err != nil {
