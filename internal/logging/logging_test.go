@@ -2,12 +2,15 @@ package logging
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill"
+
+	"github.com/millrace/millrace/internal/correlation"
 )
 
 func TestWatermillHonoursLevel(t *testing.T) {
@@ -39,5 +42,21 @@ func TestWatermillTraceWhenEnabled(t *testing.T) {
 	Watermill(logger).Trace("trace line", watermill.LogFields{"n": 1})
 	if !strings.Contains(buf.String(), "trace line") || !strings.Contains(buf.String(), "n=1") {
 		t.Errorf("trace line missing at trace level:\n%s", buf.String())
+	}
+}
+
+func TestNewCarriesCorrelation(t *testing.T) {
+	var buf bytes.Buffer
+	logger, err := New(&buf, Options{Format: FormatJSON})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := correlation.WithID(context.Background(), "corr-123")
+	logger.InfoContext(ctx, "handled")
+	if !strings.Contains(buf.String(), `"correlation_id":"corr-123"`) {
+		t.Errorf("record lacks the correlation id:\n%s", buf.String())
+	}
+	if _, err := New(&buf, Options{Format: "xml"}); err == nil {
+		t.Error("unknown format accepted")
 	}
 }

@@ -1,0 +1,67 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestHTTPFinishesRequestsInFlightOnShutdown(t *testing.T) {
+	started := make(chan struct{})
+	release := make(chan struct{})
+	h, err := Listen(HTTPConfig{Addr: "127.0.0.1:0", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+		_, _ = io.WriteString(w, "done")
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- h.Run(ctx) }()
+
+	body := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + h.Addr() + "/")
+		if err != nil {
+			body <- "error: " + err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body <- string(b)
+	}()
+	<-started
+	cancel() // shutdown begins with a request in flight
+	time.Sleep(50 * time.Millisecond)
+	if _, err := http.Get("http://" + h.Addr() + "/"); err == nil {
+		t.Error("a new request was accepted after shutdown began")
+	}
+	close(release)
+	if got := <-body; got != "done" {
+		t.Errorf("request in flight got %q, want %q", got, "done")
+	}
+	if err := <-runErr; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+func TestRunStopsAllWhenOneFails(t *testing.T) {
+	boom := errors.New("boom")
+	var stopped atomic.Bool
+	err := Run(context.Background(),
+		func(ctx context.Context) error { return boom },
+		func(ctx context.Context) error { <-ctx.Done(); stopped.Store(true); return nil },
+	)
+	if !errors.Is(err, boom) {
+		t.Fatalf("Run returned %v, want %v", err, boom)
+	}
+	if !stopped.Load() {
+		t.Error("the other runner was not stopped")
+	}
+}
