@@ -67,7 +67,7 @@ var malformed = []struct {
 	{"transport kind missing", lines("version: 1", "transports:", "  k: {buffer: 3}"), "3:3: transports.k.kind", "kind is required"},
 	{"transport not a mapping", lines("version: 1", "transports:", "  k: gochannel"), "3:6: transports.k", "must be a mapping, got a single value"},
 	{"sql without dsn", lines("version: 1", "transports:", "  pg: {kind: sql, dialect: postgres}"), "3:3: transports.pg.dsn", "dsn is required"},
-	{"sql bad dialect", lines("version: 1", "transports:", `  pg: {kind: sql, dialect: postgre, dsn: "x"}`), "3:28: transports.pg.dialect", `unknown dialect "postgre" (valid: postgres, mysql); did you mean "postgres"?`},
+	{"sql bad dialect", lines("version: 1", "transports:", `  pg: {kind: sql, dialect: postgre, dsn: "x"}`), "3:28: transports.pg.dialect", `unknown dialect "postgre" (valid: postgres, mysql, sqlite); did you mean "postgres"?`},
 	{"amqp without url", lines("version: 1", "transports:", "  r: {kind: amqp}"), "3:3: transports.r.url", "url is required"},
 	{"amqp url scheme", lines("version: 1", "transports:", `  r: {kind: amqp, url: "http://u:secret@h/"}`), "3:24: transports.r.url", `must start with amqp:// or amqps://, got "http://u:****@h/"`},
 	{"redis without addr", lines("version: 1", "transports:", "  r: {kind: redisstream}"), "3:3: transports.r.addr", "addr is required"},

@@ -102,6 +102,9 @@ type RedisStreamConfig struct {
 const (
 	DialectPostgres = "postgres"
 	DialectMySQL    = "mysql"
+	// DialectSQLite is an embedded SQLite file (pure-Go driver), for running without
+	// servers; its DSN is a file name or a "file:" URI.
+	DialectSQLite = "sqlite"
 )
 
 // SQLConfig configures a SQL (watermill-sql) transport, used for plain topics and as a

@@ -71,3 +71,41 @@ func TestSchemaMatchesLoader(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemaDialectsMatchLoader checks that the schema's SQL dialect enum lists exactly
+// the dialects the loader accepts.
+func TestSchemaDialectsMatchLoader(t *testing.T) {
+	data, err := os.ReadFile("../config/topology.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root struct {
+		Defs map[string]struct {
+			Properties struct {
+				Dialect struct {
+					AnyOf []struct {
+						Enum []string `json:"enum"`
+					} `json:"anyOf"`
+				} `json:"dialect"`
+			} `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(data, &root); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range root.Defs["sqlTransport"].Properties.Dialect.AnyOf {
+		got = append(got, a.Enum...)
+	}
+	want := []string{DialectMySQL, DialectPostgres, DialectSQLite}
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("schema dialects %v, want %v", got, want)
+	}
+	for _, d := range want {
+		src := "version: 1\ntransports:\n  db: {kind: sql, dialect: " + d + ", dsn: x}\ntopics:\n  a: {transport: db}\n"
+		if _, err := Parse("t.yaml", []byte(src)); err != nil {
+			t.Errorf("dialect %s rejected: %v", d, err)
+		}
+	}
+}

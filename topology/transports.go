@@ -175,11 +175,11 @@ func (l *loader) parseRedisStream(m *mapping, te entry, field string) *RedisStre
 
 func (l *loader) parseSQL(m *mapping, te entry, field string) *SQLConfig {
 	c := &SQLConfig{PollInterval: defaultPollInterval, InitializeSchema: true}
-	dialects := []string{DialectPostgres, DialectMySQL}
-	if d, ok := l.required(m, "dialect", field, te, " (postgres or mysql)"); ok {
-		if d != DialectPostgres && d != DialectMySQL {
+	dialects := []string{DialectPostgres, DialectMySQL, DialectSQLite}
+	if d, ok := l.required(m, "dialect", field, te, " (postgres, mysql or sqlite)"); ok {
+		if d != DialectPostgres && d != DialectMySQL && d != DialectSQLite {
 			e, _ := m.get("dialect")
-			msg := fmt.Sprintf("unknown dialect %q (valid: postgres, mysql)", d)
+			msg := fmt.Sprintf("unknown dialect %q (valid: postgres, mysql, sqlite)", d)
 			if s := suggest(d, dialects); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}

@@ -5,7 +5,6 @@ import (
 	stdsql "database/sql"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"sync"
 	"time"
 
@@ -35,9 +34,9 @@ type sqlTransport struct {
 	cfg     topology.SQLConfig
 	db      *stdsql.DB
 	logger  watermill.LoggerAdapter
+	sch     SQLSchema
 	schema  wsql.SchemaAdapter
 	offsets wsql.OffsetsAdapter
-	maxName int
 
 	// initialized holds the topics whose tables this process has created, groups the
 	// "topic\x00group" pairs whose MySQL offsets row it has ensured.
@@ -58,22 +57,12 @@ func newSQL(cfg *topology.Transport, logger watermill.LoggerAdapter) (*sqlTransp
 		c.PollInterval = defaultSQLPollInterval
 	}
 	t := &sqlTransport{name: cfg.Name, dialect: c.Dialect, cfg: c, logger: logger}
-	var driver string
-	switch c.Dialect {
-	case topology.DialectPostgres:
-		driver = "pgx"
-		t.schema = postgresSchema{}
-		t.offsets = wsql.DefaultPostgreSQLOffsetsAdapter{}
-		t.maxName = postgresMaxIdentifier
-	case topology.DialectMySQL:
-		driver = "mysql"
-		t.schema = mysqlSchema{}
-		t.offsets = wsql.DefaultMySQLOffsetsAdapter{}
-		t.maxName = mysqlMaxIdentifier
-	default:
-		return nil, fmt.Errorf("sql: unknown dialect %q", c.Dialect)
+	sch, err := NewSQLSchema(c.Dialect)
+	if err != nil {
+		return nil, err
 	}
-	db, err := stdsql.Open(driver, c.DSN.Reveal())
+	t.sch, t.schema, t.offsets = sch, sch.Messages, sch.Offsets
+	db, err := stdsql.Open(sch.Driver, c.DSN.Reveal())
 	if err != nil {
 		return nil, fmt.Errorf("sql: open %s %s: %w", c.Dialect, c.DSN, err)
 	}
@@ -84,13 +73,10 @@ func newSQL(cfg *topology.Transport, logger watermill.LoggerAdapter) (*sqlTransp
 func (t *sqlTransport) Name() string        { return t.name }
 func (t *sqlTransport) Kind() topology.Kind { return topology.KindSQL }
 
-// checkTopic rejects a topic whose messages or offsets table name the database would cut
-// or refuse. The offsets table, watermill_offsets_<topic>, is the longer one.
+// checkTopic rejects a topic whose table names the database would cut or refuse.
 func (t *sqlTransport) checkTopic(topic string) error {
-	name := "watermill_offsets_" + topic
-	if len(name) > t.maxName {
-		return fmt.Errorf("sql transport %q: topic %q is too long: table %q is %d bytes, %s allows %d (topic at most %d bytes)",
-			t.name, topic, name, len(name), t.dialect, t.maxName, t.maxName-len("watermill_offsets_"))
+	if err := t.sch.CheckTopic(topic); err != nil {
+		return fmt.Errorf("sql transport %q: %w", t.name, err)
 	}
 	return nil
 }
@@ -114,15 +100,8 @@ func (t *sqlTransport) ensureSchema(ctx context.Context, topic string) error {
 	if _, ok := t.initialized.Load(topic); ok {
 		return nil
 	}
-	queries := append(t.schema.SchemaInitializingQueries(topic), t.offsets.SchemaInitializingQueries(topic)...)
-	if t.dialect == topology.DialectMySQL {
-		queries = append(queries,
-			wsql.Query{Query: "CREATE TABLE IF NOT EXISTS " + publishLocksTable + " (topic VARCHAR(255) NOT NULL PRIMARY KEY)"},
-			wsql.Query{Query: "INSERT IGNORE INTO " + publishLocksTable + " (topic) VALUES (?)", Args: []any{topic}},
-		)
-	}
-	if err := t.runSchema(ctx, topic, queries); err != nil {
-		return fmt.Errorf("sql transport %q: initialize schema of %q: %w", t.name, topic, err)
+	if err := t.sch.Initialize(ctx, t.db, topic); err != nil {
+		return fmt.Errorf("sql transport %q: %w", t.name, err)
 	}
 	t.initialized.Store(topic, true)
 	return nil
@@ -172,32 +151,6 @@ func (t *sqlTransport) ensureGroup(ctx context.Context, topic, group string) err
 	}
 	t.groups.Store(key, true)
 	return nil
-}
-
-func (t *sqlTransport) runSchema(ctx context.Context, topic string, queries []wsql.Query) error {
-	if t.dialect != topology.DialectPostgres {
-		for _, q := range queries {
-			if _, err := t.db.ExecContext(ctx, q.Query, q.Args...); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	tx, err := t.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	h := fnv.New64a()
-	_, _ = h.Write([]byte("millrace schema " + topic))
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(h.Sum64())); err != nil {
-		return errors.Join(err, tx.Rollback())
-	}
-	for _, q := range queries {
-		if _, err := tx.ExecContext(ctx, q.Query, q.Args...); err != nil {
-			return errors.Join(err, tx.Rollback())
-		}
-	}
-	return tx.Commit()
 }
 
 func (t *sqlTransport) NewPublisher() (message.Publisher, error) {
@@ -299,16 +252,10 @@ func (t *sqlTransport) publishSerialized(ctx context.Context, topic string, msgs
 }
 
 func (t *sqlTransport) publishInTx(ctx context.Context, tx *stdsql.Tx, topic string, msgs []*message.Message) error {
-	var locked string
-	err := tx.QueryRowContext(ctx, "SELECT topic FROM "+publishLocksTable+" WHERE topic = ? FOR UPDATE", topic).Scan(&locked)
-	if err != nil {
-		return fmt.Errorf("sql transport %q: lock topic %q for publishing: %w", t.name, topic, err)
+	if err := t.sch.PublishInTx(ctx, tx, topic, msgs...); err != nil {
+		return fmt.Errorf("sql transport %q: %w", t.name, err)
 	}
-	pub, err := wsql.NewPublisher(tx, wsql.PublisherConfig{SchemaAdapter: t.schema}, t.logger)
-	if err != nil {
-		return fmt.Errorf("sql publisher: %w", err)
-	}
-	return pub.Publish(topic, msgs...)
+	return nil
 }
 
 func (p *sqlPublisher) Close() error { return p.pub.Close() }

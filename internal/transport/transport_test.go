@@ -5,6 +5,7 @@ import (
 	"context"
 	stdsql "database/sql"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -51,6 +52,12 @@ func kinds() []struct {
 		{"sql-mysql", func(t *testing.T) *topology.Transport {
 			return &topology.Transport{Name: "mysql", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
 				Dialect: topology.DialectMySQL, DSN: topology.Secret(testenv.MySQL(t)),
+				PollInterval: 10 * time.Millisecond, InitializeSchema: true,
+			}}
+		}},
+		{"sql-sqlite", func(t *testing.T) *topology.Transport {
+			return &topology.Transport{Name: "lite", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
+				Dialect: topology.DialectSQLite, DSN: topology.Secret(transport.SQLiteDSN(filepath.Join(t.TempDir(), "bus.db"))),
 				PollInterval: 10 * time.Millisecond, InitializeSchema: true,
 			}}
 		}},
