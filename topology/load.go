@@ -307,18 +307,27 @@ func (l *loader) str(m *mapping, key, parent string) (string, Pos, bool) {
 	return s, posOf(e.val), ok
 }
 
+// setting reads the optional scalar setting key of m: its text, position and dotted
+// field name. ok is false when the key is absent or not a scalar (already reported).
+func (l *loader) setting(m *mapping, key, parent string) (s string, p Pos, field string, ok bool) {
+	e, present := m.get(key)
+	if !present {
+		return "", Pos{}, "", false
+	}
+	field = join(parent, key)
+	s, ok = l.scalar(e, field)
+	if !ok {
+		return "", Pos{}, field, false
+	}
+	return s, posOf(e.val), field, true
+}
+
 // integer reads an optional integer setting that must be at least lo.
 func (l *loader) integer(m *mapping, key, parent string, lo int64) (int64, Pos, bool) {
-	e, ok := m.get(key)
+	s, p, field, ok := l.setting(m, key, parent)
 	if !ok {
-		return 0, Pos{}, false
+		return 0, p, false
 	}
-	field := join(parent, key)
-	s, ok := l.scalar(e, field)
-	if !ok {
-		return 0, Pos{}, false
-	}
-	p := posOf(e.val)
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil || n > math.MaxInt32 {
 		l.addf(p, field, "must be an integer (at least %d), got %q", lo, s)
@@ -333,16 +342,10 @@ func (l *loader) integer(m *mapping, key, parent string, lo int64) (int64, Pos, 
 
 // boolean reads an optional true/false setting.
 func (l *loader) boolean(m *mapping, key, parent string) (bool, Pos, bool) {
-	e, ok := m.get(key)
+	s, p, field, ok := l.setting(m, key, parent)
 	if !ok {
-		return false, Pos{}, false
+		return false, p, false
 	}
-	field := join(parent, key)
-	s, ok := l.scalar(e, field)
-	if !ok {
-		return false, Pos{}, false
-	}
-	p := posOf(e.val)
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "true":
 		return true, p, true
@@ -356,16 +359,10 @@ func (l *loader) boolean(m *mapping, key, parent string) (bool, Pos, bool) {
 // duration reads an optional duration setting ("100ms", "5s"); zero is allowed only
 // when allowZero is set, negative never.
 func (l *loader) duration(m *mapping, key, parent string, allowZero bool) (time.Duration, Pos, bool) {
-	e, ok := m.get(key)
+	s, p, field, ok := l.setting(m, key, parent)
 	if !ok {
-		return 0, Pos{}, false
+		return 0, p, false
 	}
-	field := join(parent, key)
-	s, ok := l.scalar(e, field)
-	if !ok {
-		return 0, Pos{}, false
-	}
-	p := posOf(e.val)
 	d, err := time.ParseDuration(strings.TrimSpace(s))
 	if err != nil {
 		l.addf(p, field, "must be a duration with a unit such as 100ms, 5s or 1m, got %q", s)
@@ -384,16 +381,10 @@ func (l *loader) duration(m *mapping, key, parent string, allowZero bool) (time.
 
 // float reads an optional number setting that must be at least lo.
 func (l *loader) float(m *mapping, key, parent string, lo float64) (float64, Pos, bool) {
-	e, ok := m.get(key)
+	s, p, field, ok := l.setting(m, key, parent)
 	if !ok {
-		return 0, Pos{}, false
+		return 0, p, false
 	}
-	field := join(parent, key)
-	s, ok := l.scalar(e, field)
-	if !ok {
-		return 0, Pos{}, false
-	}
-	p := posOf(e.val)
 	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		l.addf(p, field, "must be a number (at least %g), got %q", lo, s)
