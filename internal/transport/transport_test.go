@@ -14,6 +14,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/internal/transport"
@@ -503,5 +504,36 @@ func TestRedisClaimsMessagesOfAGoneConsumer(t *testing.T) {
 		msg.Ack()
 	case <-ctxB.Done():
 		t.Fatal("the unacked message was never claimed by the group's other consumer")
+	}
+}
+
+// TestRedisMaxLenTrimsStream checks that maxlen caps a stream: approximate trimming
+// keeps at least maxlen entries and drops whole older blocks beyond it.
+func TestRedisMaxLenTrimsStream(t *testing.T) {
+	addr := testenv.Redis(t)
+	const maxLen, published = 100, 1000
+	tr := mustNew(t, &topology.Transport{Name: "redis", Kind: topology.KindRedisStream, RedisStream: &topology.RedisStreamConfig{
+		Addr: addr, MaxLen: maxLen, BlockTime: 10 * time.Millisecond,
+	}})
+	pub, err := tr.NewPublisher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	topic := uniqueTopic("maxlen")
+	for i := 0; i < published; i++ {
+		if err := pub.Publish(topic, message.NewMessage(watermill.NewUUID(), []byte("x"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	defer client.Close()
+	defer client.Del(context.Background(), topic)
+	n, err := client.XLen(context.Background(), topic).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < maxLen || n >= published/2 {
+		t.Errorf("stream holds %d entries after %d publishes with maxlen %d", n, published, maxLen)
 	}
 }
