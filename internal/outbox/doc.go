@@ -1,0 +1,18 @@
+// Package outbox writes events into a SQL table inside the producer's own database
+// transaction and relays them to the message bus afterwards: the transactional outbox.
+//
+// Writing: Outbox.Publish wraps an event in Watermill's forwarder envelope
+// (components/forwarder) and inserts it with watermill-sql, through the transaction the
+// caller also stores its state in, into the forwarder topic's table. The event exists
+// if and only if the transaction commits.
+//
+// Relaying: the Relay is a forwarder.Forwarder that polls the forwarder topic with a
+// watermill-sql subscriber and publishes each unwrapped message, with its original id
+// and metadata, to the bus, which routes it to the transport the topology gives its
+// topic. A row is acked only after the bus accepted the message, so a crash between
+// commit and relay loses nothing; a crash after publishing and before the ack relays the
+// message again with the same id, which idempotent consumers ignore.
+//
+// The table layout is the SQL transport's (transport.SQLSchema), so an outbox in
+// PostgreSQL, MySQL or SQLite behaves like a topic on that database.
+package outbox

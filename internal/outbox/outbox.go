@@ -1,0 +1,151 @@
+package outbox
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/components/forwarder"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/transport"
+)
+
+// Defaults of Config.
+const (
+	DefaultTopic        = "outbox"
+	DefaultPollInterval = 10 * time.Millisecond
+	// DefaultGroup is the consumer group of the relay on the outbox table.
+	DefaultGroup = "forwarder"
+)
+
+// Config configures an Outbox.
+type Config struct {
+	// Dialect of the database (topology.DialectPostgres, DialectMySQL or DialectSQLite).
+	Dialect string
+	// Topic is the forwarder topic: the outbox rows live in "watermill_<Topic>"
+	// (default DefaultTopic).
+	Topic string
+	// Source is the ce_source of the events (the producing service). Required.
+	Source string
+	// EventTopic returns the bus topic of an event (default: its EventName).
+	EventTopic func(ev event.Event) string
+	// PollInterval is how often an idle relay looks for new rows; it bounds the relay
+	// latency (default DefaultPollInterval).
+	PollInterval time.Duration
+	// Group is the relay's consumer group on the outbox table (default DefaultGroup).
+	Group string
+}
+
+func (c *Config) setDefaults() {
+	if c.Topic == "" {
+		c.Topic = DefaultTopic
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.Group == "" {
+		c.Group = DefaultGroup
+	}
+}
+
+// Validate reports every problem of the config.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Dialect == "" {
+		errs = append(errs, errors.New("outbox: empty dialect"))
+	}
+	if c.Source == "" {
+		errs = append(errs, errors.New("outbox: empty source"))
+	}
+	return errors.Join(errs...)
+}
+
+// Outbox publishes events inside database transactions of db.
+type Outbox struct {
+	db     *sql.DB
+	cfg    Config
+	schema transport.SQLSchema
+	logger watermill.LoggerAdapter
+}
+
+// New returns the outbox of db and creates its table if needed.
+func New(ctx context.Context, db *sql.DB, cfg Config, logger watermill.LoggerAdapter) (*Outbox, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = watermill.NopLogger{}
+	}
+	schema, err := transport.NewSQLSchema(cfg.Dialect)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	if err := schema.Initialize(ctx, db, cfg.Topic); err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	return &Outbox{db: db, cfg: cfg, schema: schema, logger: logger}, nil
+}
+
+// Topic returns the forwarder topic.
+func (o *Outbox) Topic() string { return o.cfg.Topic }
+
+// Publish writes evs to the outbox inside tx. They are relayed once tx commits; nothing
+// is relayed if it rolls back. The correlation id of ctx is kept on every event.
+func (o *Outbox) Publish(ctx context.Context, tx *sql.Tx, evs ...event.Event) error {
+	pub := forwarder.NewPublisher(o.schema.TxPublisher(ctx, tx), forwarder.PublisherConfig{ForwarderTopic: o.cfg.Topic})
+	bus, err := event.NewBus(pub, event.BusConfig{Source: o.cfg.Source, Topic: o.cfg.EventTopic, Logger: o.logger})
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	for _, ev := range evs {
+		if err := bus.Publish(ctx, ev); err != nil {
+			return fmt.Errorf("outbox: write %s: %w", event.Type(ev), err)
+		}
+	}
+	return nil
+}
+
+// Relay moves committed outbox rows to the bus.
+type Relay struct {
+	fwd *forwarder.Forwarder
+	sub *wsql.Subscriber
+}
+
+// NewRelay returns a relay of the outbox publishing to out (the bus's routed publisher).
+func (o *Outbox) NewRelay(out message.Publisher) (*Relay, error) {
+	sub, err := wsql.NewSubscriber(o.db, o.schema.SubscriberConfig(o.cfg.Group, o.cfg.PollInterval), o.logger)
+	if err != nil {
+		return nil, fmt.Errorf("outbox relay: %w", err)
+	}
+	fwd, err := forwarder.NewForwarder(sub, out, o.logger, forwarder.Config{
+		ForwarderTopic: o.cfg.Topic,
+		CloseTimeout:   10 * time.Second,
+	})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("outbox relay: %w", err), sub.Close())
+	}
+	return &Relay{fwd: fwd, sub: sub}, nil
+}
+
+// Run relays until ctx is done, then stops; it returns nil after a clean stop.
+func (r *Relay) Run(ctx context.Context) error {
+	if err := r.fwd.Run(ctx); err != nil {
+		return fmt.Errorf("outbox relay: %w", err)
+	}
+	return nil
+}
+
+// Running is closed once the relay consumes.
+func (r *Relay) Running() chan struct{} { return r.fwd.Running() }
+
+// Close stops the relay and its subscriber. It is safe to call more than once.
+func (r *Relay) Close() error {
+	return errors.Join(r.fwd.Close(), r.sub.Close())
+}

@@ -1,0 +1,198 @@
+package users
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/millrace/millrace/internal/transport"
+	"github.com/millrace/millrace/topology"
+)
+
+// Store is the users database: PostgreSQL or SQLite through database/sql.
+type Store struct {
+	db      *sql.DB
+	dialect string
+}
+
+// Open opens the database of dialect (topology.DialectPostgres or DialectSQLite) at dsn
+// and creates the tables if they do not exist. For SQLite, dsn may be a plain file
+// path: it is given the settings of transport.SQLiteDSN.
+func Open(ctx context.Context, dialect, dsn string) (*Store, error) {
+	schema, err := transport.NewSQLSchema(dialect)
+	if err != nil {
+		return nil, fmt.Errorf("users store: %w", err)
+	}
+	if dialect != topology.DialectPostgres && dialect != topology.DialectSQLite {
+		return nil, fmt.Errorf("users store: dialect %q not supported (postgres or sqlite)", dialect)
+	}
+	if dialect == topology.DialectSQLite && !strings.HasPrefix(dsn, "file:") {
+		dsn = transport.SQLiteDSN(dsn)
+	}
+	db, err := sql.Open(schema.Driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("users store: open %s: %w", dialect, err)
+	}
+	s := &Store{db: db, dialect: dialect}
+	if err := s.migrate(ctx); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return s, nil
+}
+
+// DB returns the database handle; the outbox shares it.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect returns the database dialect.
+func (s *Store) Dialect() string { return s.dialect }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("users store: close: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("users store: ping: %w", err)
+	}
+	return nil
+}
+
+// Times are stored as Unix microseconds (BIGINT) so both dialects compare them alike.
+var schemaQueries = []string{
+	`CREATE TABLE IF NOT EXISTS users (
+		id TEXT PRIMARY KEY,
+		email TEXT NOT NULL UNIQUE,
+		name TEXT NOT NULL,
+		password_hash TEXT NOT NULL,
+		status TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		verified_at BIGINT
+	)`,
+	`CREATE TABLE IF NOT EXISTS verification_tokens (
+		token_hash TEXT PRIMARY KEY,
+		user_id TEXT NOT NULL REFERENCES users (id),
+		created_at BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL,
+		used_at BIGINT
+	)`,
+	`CREATE TABLE IF NOT EXISTS processed_messages (
+		handler TEXT NOT NULL,
+		message_id TEXT NOT NULL,
+		processed_at BIGINT NOT NULL,
+		PRIMARY KEY (handler, message_id)
+	)`,
+	`CREATE TABLE IF NOT EXISTS user_stats (
+		name TEXT PRIMARY KEY,
+		value BIGINT NOT NULL
+	)`,
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	for _, q := range schemaQueries {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("users store: create tables: %w", err)
+		}
+	}
+	return nil
+}
+
+// q rewrites the "?" placeholders of query for the dialect.
+func (s *Store) q(query string) string {
+	if s.dialect != topology.DialectPostgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// InTx runs fn in a transaction and commits it when fn returns nil.
+func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("users store: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, rollback(tx))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("users store: commit: %w", err)
+	}
+	return nil
+}
+
+func rollback(tx *sql.Tx) error {
+	if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("users store: rollback: %w", err)
+	}
+	return nil
+}
+
+// Once runs fn for message id as handler at most once: in one transaction it records
+// (handler, id) as processed and runs fn, and commits only if fn succeeds. It returns
+// false without running fn when the message was processed before.
+//
+// The record is inserted first, so a second delivery of the same message that runs
+// concurrently waits on the record's key until the first commits (then skips) or rolls
+// back (then runs). The trade-off: a side effect that leaves the database inside fn
+// (an email) and a crash between it and the commit repeats the side effect on
+// redelivery; recording after the side effect instead would lose it on such a crash.
+// A duplicate email is the lesser harm than a missing one.
+func (s *Store) Once(ctx context.Context, handler, id string, fn func(tx *sql.Tx) error) (bool, error) {
+	ran := false
+	err := s.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO processed_messages (handler, message_id, processed_at)
+			VALUES (?, ?, ?) ON CONFLICT (handler, message_id) DO NOTHING`), handler, id, time.Now().UnixMicro())
+		if err != nil {
+			return fmt.Errorf("users store: record message %s for %s: %w", id, handler, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("users store: record message %s for %s: %w", id, handler, err)
+		} else if n == 0 {
+			return nil
+		}
+		ran = true
+		return fn(tx)
+	})
+	if err != nil {
+		return false, err
+	}
+	return ran, nil
+}
+
+// Processed reports whether handler has processed message id.
+func (s *Store) Processed(ctx context.Context, handler, id string) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM processed_messages WHERE handler = ? AND message_id = ?`),
+		handler, id).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("users store: read processed messages: %w", err)
+	}
+	return n > 0, nil
+}
+
+// CountUsers returns how many accounts exist.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("users store: count users: %w", err)
+	}
+	return n, nil
+}
