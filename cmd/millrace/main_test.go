@@ -124,3 +124,57 @@ topics:
 		t.Errorf("stderr does not name the transport:\n%s", stderr)
 	}
 }
+
+func TestGraphDrawsTopicsHandlersAndPoison(t *testing.T) {
+	file := writeFile(t, "g.yaml", `version: 1
+transports:
+  mq: {kind: amqp, url: "amqp://guest:guest@127.0.0.1:5672/"}
+  db: {kind: sql, dialect: postgres, dsn: "postgres://root@127.0.0.1/test"}
+topics:
+  orders.placed: {transport: mq, outbox: db}
+  tenant.*.audit: {transport: db}
+handlers:
+  bill: {topic: orders.placed}
+  audit: {topic: tenant.acme.audit}
+`)
+	code, mermaid, stderr := runCLI(t, "topology", "graph", file)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"flowchart LR",
+		`subgraph x_mq["mq (amqp)"]`,
+		`subgraph x_db["db (sql)"]`,
+		`o_db -- outbox --> t_orders_2e_placed`,
+		`t_orders_2e_placed --> h_bill`,
+		`h_bill -- poison --> t_orders_2e_placed_2e_poison`,
+		// A handler topic served by a pattern entry hangs off the pattern.
+		`t_tenant_2e__2a__2e_audit --> h_audit`,
+	} {
+		if !strings.Contains(mermaid, want) {
+			t.Errorf("mermaid lacks %q:\n%s", want, mermaid)
+		}
+	}
+
+	code, dot, stderr := runCLI(t, "topology", "graph", "--format", "dot", file)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"digraph topology {",
+		`label="mq (amqp)";`,
+		`o_db [label="db outbox", shape=cylinder];`,
+		`h_bill -> t_orders_2e_placed_2e_poison [label="poison"];`,
+	} {
+		if !strings.Contains(dot, want) {
+			t.Errorf("dot lacks %q:\n%s", want, dot)
+		}
+	}
+	if strings.Count(dot, "{") != strings.Count(dot, "}") {
+		t.Errorf("unbalanced braces in dot output:\n%s", dot)
+	}
+
+	if code, _, _ := runCLI(t, "topology", "graph", "--format", "svg", file); code != exitUsage {
+		t.Errorf("unknown format: exit %d, want %d", code, exitUsage)
+	}
+}

@@ -20,7 +20,7 @@ func newTopologyCommand() *cobra.Command {
 		Use:   "topology",
 		Short: "Validate and explain topology files",
 	}
-	cmd.AddCommand(newValidateCommand(), newExplainCommand())
+	cmd.AddCommand(newValidateCommand(), newExplainCommand(), newGraphCommand())
 	return cmd
 }
 
