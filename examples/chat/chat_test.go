@@ -1,0 +1,235 @@
+package chat_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// TestTwoInstances runs two chat instances on each transport profile: members on both
+// see every message once and in one order, presence, and the history on join; the
+// history survives a restart of both instances.
+func TestTwoInstances(t *testing.T) {
+	for _, kind := range []string{"redis", "rabbitmq", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			p := newProfile(t, kind)
+			a := startInstance(t, p, nil)
+			b := startInstance(t, p, nil)
+			room := "room-" + suffix(t)
+
+			alice := dial(t, a.addr, room, "alice")
+			if h := alice.next(ofType("history")); len(h.Messages) != 0 {
+				t.Fatalf("history of a new room = %v, want empty", h.Messages)
+			}
+			bob := dial(t, b.addr, room, "bob")
+			bob.next(ofType("history"))
+			// Alice sees her join and bob's (in either order: they are published
+			// concurrently); bob sees his own, and alice's only if it came after his.
+			alice.next(presence("user_joined", "alice"))
+			alice.next(presence("user_joined", "bob"))
+			bob.next(presence("user_joined", "bob"))
+
+			var sent []string
+			for i := range 5 {
+				text := fmt.Sprintf("a%d", i)
+				if r := alice.say(text); !r.OK || r.MessageID == "" {
+					t.Fatalf("send %s: %+v", text, r)
+				}
+				sent = append(sent, text)
+			}
+			if r := bob.say("b0"); !r.OK {
+				t.Fatalf("send b0: %+v", r)
+			}
+			sent = append(sent, "b0")
+			// Alice's messages were published before bob's, so both see them first.
+			gotA, gotB := alice.collect("b0"), bob.collect("b0")
+			if join(gotA) != join(sent) || join(gotB) != join(sent) {
+				t.Fatalf("received alice=%v bob=%v, want each %v once in order", gotA, gotB, sent)
+			}
+
+			// A member joining on either instance gets the history.
+			carol := dial(t, b.addr, room, "carol")
+			if h := carol.next(ofType("history")); join(texts(h)) != join(sent) {
+				t.Fatalf("carol's history = %v, want %v", texts(h), sent)
+			}
+			alice.next(presence("user_joined", "carol"))
+			// Exactly once: a sentinel sent after everything shows nothing was repeated.
+			if r := carol.say("end"); !r.OK {
+				t.Fatalf("send end: %+v", r)
+			}
+			for name, c := range map[string]*client{"alice": alice, "bob": bob} {
+				if got := c.collect("end"); join(got) != "end" {
+					t.Fatalf("%s received %v before the sentinel, want nothing repeated", name, got)
+				}
+			}
+
+			_ = bob.conn.Close(websocket.StatusNormalClosure, "")
+			alice.next(presence("user_left", "bob"))
+
+			// Restart both instances: the history is still there.
+			a.stop()
+			b.stop()
+			a2 := startInstance(t, p, nil)
+			dave := dial(t, a2.addr, room, "dave")
+			want := append(sent, "end")
+			if h := dave.next(ofType("history")); join(texts(h)) != join(want) {
+				t.Fatalf("history after restart = %v, want %v", texts(h), want)
+			}
+		})
+	}
+}
+
+func texts(f frame) []string {
+	out := make([]string, 0, len(f.Messages))
+	for _, m := range f.Messages {
+		out = append(out, m.Text)
+	}
+	return out
+}
+
+// TestLocalInstance runs one instance on the in-memory profile.
+func TestLocalInstance(t *testing.T) {
+	t.Parallel()
+	p := newProfile(t, "local")
+	a := startInstance(t, p, nil)
+	room := "lobby"
+	alice := dial(t, a.addr, room, "alice")
+	alice.next(ofType("history"))
+	bob := dial(t, a.addr, room, "bob")
+	bob.next(ofType("history"))
+	if r := alice.say("<script>alert(1)</script>"); !r.OK {
+		t.Fatalf("send: %+v", r)
+	}
+	for name, c := range map[string]*client{"alice": alice, "bob": bob} {
+		if got := c.collect("<script>alert(1)</script>"); len(got) != 1 {
+			t.Fatalf("%s received %v, want the message once", name, got)
+		}
+	}
+	carol := dial(t, a.addr, room, "carol")
+	if h := carol.next(ofType("history")); len(h.Messages) != 1 || h.Messages[0].Name != "alice" {
+		t.Fatalf("history = %+v, want alice's message", h.Messages)
+	}
+}
+
+// TestBadFrames checks that every bad frame is answered with ok:false and a reason, and
+// the socket stays open for a good message afterwards.
+func TestBadFrames(t *testing.T) {
+	t.Parallel()
+	p := newProfile(t, "local")
+	a := startInstance(t, p, nil)
+	c := dial(t, a.addr, "bad-frames", "mallory")
+	c.next(ofType("history"))
+	cases := []struct {
+		name, frame, requestID, reason string
+	}{
+		{"invalid JSON", `{"type":"message",`, "", "invalid JSON"},
+		{"not an object", `[1,2]`, "", "invalid JSON"},
+		{"unknown type", `{"type":"shout","request_id":"u1","text":"hi"}`, "u1", "unknown type"},
+		{"missing type", `{"request_id":"m1","text":"hi"}`, "m1", "missing type"},
+		{"empty text", `{"type":"message","request_id":"e1","text":""}`, "e1", "text is empty"},
+		{"blank text", `{"type":"message","request_id":"e2","text":" \n\t "}`, "e2", "text is empty"},
+		{"text over 4 KiB", `{"type":"message","request_id":"l1","text":"` + strings.Repeat("x", 4097) + `"}`, "l1", "longer than 4096"},
+		{"request id too long", `{"type":"message","request_id":"` + strings.Repeat("r", 129) + `","text":"hi"}`, "", "request_id is longer"},
+	}
+	for _, tc := range cases {
+		c.sendRaw(tc.frame)
+		r := c.next(ofType("result"))
+		if r.OK || r.RequestID != tc.requestID || !strings.Contains(r.Reason, tc.reason) {
+			t.Errorf("%s: result %+v, want ok:false request_id %q reason containing %q", tc.name, r, tc.requestID, tc.reason)
+		}
+	}
+	// A binary frame is a bad frame too.
+	if err := c.conn.Write(t.Context(), websocket.MessageBinary, []byte{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.next(ofType("result")); r.OK || !strings.Contains(r.Reason, "binary") {
+		t.Errorf("binary frame: result %+v, want ok:false", r)
+	}
+	// Exactly 4 KiB is accepted, and the socket is still open.
+	if r := c.say(strings.Repeat("y", 4096)); !r.OK {
+		t.Fatalf("message after bad frames: %+v, want ok:true", r)
+	}
+}
+
+// TestAbuseCloses checks the close codes of abuse: 1009 for a frame over 64 KiB, 1008
+// for more than 20 frames per second sustained.
+func TestAbuseCloses(t *testing.T) {
+	t.Parallel()
+	p := newProfile(t, "local")
+	a := startInstance(t, p, nil)
+
+	t.Run("frame over 64 KiB", func(t *testing.T) {
+		c := dial(t, a.addr, "abuse", "big")
+		c.next(ofType("history"))
+		c.sendRaw(`{"type":"message","text":"` + strings.Repeat("x", 64<<10) + `"}`)
+		if got := c.closeStatus(); got != websocket.StatusMessageTooBig {
+			t.Fatalf("close status %v, want %v", got, websocket.StatusMessageTooBig)
+		}
+	})
+	t.Run("flood", func(t *testing.T) {
+		c := dial(t, a.addr, "abuse", "flood")
+		c.next(ofType("history"))
+		// 200 frames at once: far over the burst of 40 and the 20/s rate. Writes may fail
+		// once the server has closed.
+		for i := range 200 {
+			if err := c.conn.Write(t.Context(), websocket.MessageText, []byte(`{"type":"ping"}`)); err != nil {
+				t.Logf("write %d: %v", i, err)
+				break
+			}
+		}
+		if got := c.closeStatus(); got != websocket.StatusPolicyViolation {
+			t.Fatalf("close status %v, want %v", got, websocket.StatusPolicyViolation)
+		}
+	})
+	t.Run("15 per second stay open", func(t *testing.T) {
+		c := dial(t, a.addr, "abuse", "steady")
+		c.next(ofType("history"))
+		tick := time.NewTicker(time.Second / 15)
+		defer tick.Stop()
+		for i := range 60 {
+			<-tick.C
+			if r := c.say(fmt.Sprintf("m%d", i)); !r.OK {
+				t.Fatalf("message %d: %+v", i, r)
+			}
+		}
+	})
+}
+
+// TestRefusals checks the requests refused before the upgrade.
+func TestRefusals(t *testing.T) {
+	t.Parallel()
+	p := newProfile(t, "local")
+	a := startInstance(t, p, nil)
+	base := "http://" + a.addr
+	upgrade := http.Header{
+		"Connection": {"Upgrade"}, "Upgrade": {"websocket"}, "Sec-Websocket-Version": {"13"},
+		"Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="},
+	}
+	for _, q := range []string{"room=&name=a", "room=a&name=", "room=a%20b&name=x", "room=a&name=" + strings.Repeat("n", 65), "room=%3Cscript%3E&name=x"} {
+		if got := httpStatus(t, base+"/ws?"+q, upgrade); got != http.StatusBadRequest {
+			t.Errorf("/ws?%s: status %d, want 400", q, got)
+		}
+	}
+	foreign := http.Header{"Origin": {"http://evil.example"}}
+	for k, v := range upgrade {
+		foreign[k] = v
+	}
+	if got := httpStatus(t, base+"/ws?room=a&name=b", foreign); got != http.StatusForbidden {
+		t.Errorf("foreign origin: status %d, want 403", got)
+	}
+	own := http.Header{"Origin": {base}}
+	for k, v := range upgrade {
+		own[k] = v
+	}
+	if got := httpStatus(t, base+"/ws?room=a&name=b", own); got != http.StatusSwitchingProtocols {
+		t.Errorf("own origin: status %d, want 101", got)
+	}
+	if got := httpStatus(t, base+"/", nil); got != http.StatusOK {
+		t.Errorf("page: status %d, want 200", got)
+	}
+}

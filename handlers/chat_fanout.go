@@ -1,0 +1,30 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/millrace/millrace/internal/chat"
+	"github.com/millrace/millrace/internal/event"
+)
+
+// ChatFanout is the name of the handler that delivers the chat events an instance
+// receives to the room members connected to it. Its topics have broadcast delivery, so
+// every instance runs it on every event.
+const ChatFanout = "chat-fanout"
+
+// ChatRooms delivers chat events to the local members of a room without waiting for
+// them; *chat.Service implements it.
+type ChatRooms interface {
+	DeliverMessage(ev *chat.MessageSent) error
+	DeliverJoined(ev *chat.UserJoined) error
+	DeliverLeft(ev *chat.UserLeft) error
+}
+
+// NewChatFanout returns the ChatFanout handler delivering to rooms.
+func NewChatFanout(rooms ChatRooms) (*event.Handler, error) {
+	return event.NewMultiHandler(ChatFanout,
+		event.On(func(_ context.Context, ev *chat.MessageSent) error { return rooms.DeliverMessage(ev) }),
+		event.On(func(_ context.Context, ev *chat.UserJoined) error { return rooms.DeliverJoined(ev) }),
+		event.On(func(_ context.Context, ev *chat.UserLeft) error { return rooms.DeliverLeft(ev) }),
+	)
+}

@@ -1,0 +1,103 @@
+package chat
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits of what a client may send.
+const (
+	// MaxTextBytes is the longest message text accepted; a longer one is a bad frame.
+	MaxTextBytes = 4 << 10
+	// MaxFrameBytes is the largest frame read; a larger one closes the connection with
+	// status 1009.
+	MaxFrameBytes = 64 << 10
+	// MaxRequestIDBytes is the longest request_id accepted.
+	MaxRequestIDBytes = 128
+	// MaxNameBytes is the longest room or member name.
+	MaxNameBytes = 64
+)
+
+// Frame types.
+const (
+	TypeMessage    = "message"
+	TypeResult     = "result"
+	TypeUserJoined = "user_joined"
+	TypeUserLeft   = "user_left"
+	TypeHistory    = "history"
+)
+
+// clientFrame is what a client sends.
+type clientFrame struct {
+	Type      string `json:"type"`
+	RequestID string `json:"request_id"`
+	Text      string `json:"text"`
+}
+
+// resultFrame answers a client frame.
+type resultFrame struct {
+	Type      string `json:"type"`
+	RequestID string `json:"request_id"`
+	OK        bool   `json:"ok"`
+	Reason    string `json:"reason,omitempty"`
+	MessageID string `json:"message_id,omitempty"`
+}
+
+// messageFrame carries a message to the members of its room.
+type messageFrame struct {
+	Type string `json:"type"`
+	MessageSent
+}
+
+// joinedFrame and leftFrame carry presence.
+type joinedFrame struct {
+	Type string `json:"type"`
+	UserJoined
+}
+
+type leftFrame struct {
+	Type string `json:"type"`
+	UserLeft
+}
+
+// historyFrame is the first frame a member receives: the room's recent messages,
+// oldest first.
+type historyFrame struct {
+	Type     string        `json:"type"`
+	Room     string        `json:"room"`
+	Messages []MessageSent `json:"messages"`
+}
+
+// ValidName reports why s is not a valid room or member name: 1 to MaxNameBytes
+// characters, each an ASCII letter, a digit, '-', '_' or '.'.
+func ValidName(s string) error {
+	if s == "" {
+		return errors.New("is empty")
+	}
+	if len(s) > MaxNameBytes {
+		return fmt.Errorf("is longer than %d characters", MaxNameBytes)
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+		default:
+			return errors.New("may only contain letters, digits, '-', '_' and '.'")
+		}
+	}
+	return nil
+}
+
+// checkText reports why text cannot be sent, as a reason for the client.
+func checkText(text string) string {
+	switch {
+	case strings.TrimSpace(text) == "":
+		return "text is empty"
+	case len(text) > MaxTextBytes:
+		return fmt.Sprintf("text is longer than %d bytes", MaxTextBytes)
+	case !utf8.ValidString(text):
+		return "text is not valid UTF-8"
+	}
+	return ""
+}
