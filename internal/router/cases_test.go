@@ -69,6 +69,7 @@ var suiteCases = []suiteCase{
 	{"permanent-poisoned", testPermanentPoisoned},
 	{"panic-poisoned", testPanicPoisoned},
 	{"invalid-json-poisoned", testInvalidJSONPoisoned},
+	{"poison-kept-without-reader", testPoisonKeptWithoutReader},
 	{"correlation-two-deep", testCorrelationTwoDeep},
 }
 
@@ -268,6 +269,33 @@ handlers:
 	if err := json.Unmarshal(m.Payload, &ev); err != nil || ev.N != 5 {
 		t.Errorf("poisoned payload %s: %v", m.Payload, err)
 	}
+}
+
+// testPoisonKeptWithoutReader: a message poisoned while nothing reads the poison topic
+// is kept, and the poison store group reads it afterwards.
+func testPoisonKeptWithoutReader(t *testing.T, h harness) {
+	s := suffix(t)
+	topo := h.parse(t, s, `topics:
+  t{s}.step.a: {transport: tr}
+handlers:
+  doomed-{s}: {topic: t{s}.step.a}
+`)
+	b := h.open(t, topo, "i-"+s)
+	topic := topicOf(s, stepA{})
+	var calls atomic.Int32
+	handler := event.NewHandler("doomed-"+s, func(context.Context, *stepA) error {
+		calls.Add(1)
+		return router.Permanent(fmt.Errorf("never"))
+	})
+	start(t, router.Config{Topology: topo, Bus: b, Handlers: []router.Handler{handler}})
+	if err := eventBus(t, b, s).Publish(context.Background(), stepA{N: 9}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "handler called", func() bool { return calls.Load() == 1 })
+
+	poison := probe(t, b, router.PoisonStoreGroup, topic+".poison")
+	m := receive(t, poison, "poisoned message kept for the poison store")
+	assertPoisoned(t, m, topic, "doomed-"+s, "1", "never")
 }
 
 // testPanicPoisoned: a panic is recovered, retried and then poisoned.

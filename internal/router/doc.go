@@ -17,6 +17,11 @@
 //	recoverer    a panic becomes an error, so it is retried and then poisoned
 //	timeout      bounds one attempt when the policy sets a timeout
 //
+// Poisoned messages are kept: New declares the PoisonStoreGroup subscription on every
+// poison topic of the handlers it runs, so the poison topic holds them even where the
+// transport drops messages nobody subscribed to (a RabbitMQ fanout exchange without a
+// bound queue, the in-memory broker). Read them with that group.
+//
 // A handler says that an error will never go away with Permanent; any error with a
 // Permanent() bool method returning true counts, so packages that cannot import this
 // one (such as event, for undecodable payloads) mark their errors the same way.

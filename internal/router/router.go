@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -134,6 +135,7 @@ func New(cfg Config) (*Router, error) {
 		registered[h.Name()] = h
 	}
 	subscribers := map[string]message.Subscriber{}
+	var poisonTopics []string
 	for _, th := range cfg.Topology.Handlers {
 		h, ok := registered[th.Name]
 		if !ok {
@@ -156,8 +158,46 @@ func New(cfg Config) (*Router, error) {
 		if err := r.add(h, th, sub, cfg); err != nil {
 			return nil, errors.Join(fmt.Errorf("router: %w", err), r.closeSubscribers())
 		}
+		for _, topic := range th.Topics {
+			if p := th.PoisonTopicFor(topic); p != "" {
+				poisonTopics = append(poisonTopics, p)
+			}
+		}
+	}
+	if err := keepPoison(cfg.Bus, poisonTopics); err != nil {
+		return nil, errors.Join(fmt.Errorf("router: %w", err), r.closeSubscribers())
 	}
 	return r, nil
+}
+
+// PoisonStoreGroup is the consumer group that keeps every poison topic: New declares
+// it on each poison topic of the handlers it runs, so a poisoned message is stored even
+// while nothing reads the poison topic (a RabbitMQ fanout exchange with no queue bound
+// would drop it). Tools that list and replay poisoned messages read with this group.
+const PoisonStoreGroup = "poison-store"
+
+// keepPoison declares the PoisonStoreGroup subscription of every topic in topics on
+// transports that need one declared before publishing.
+func keepPoison(b Bus, topics []string) error {
+	if len(topics) == 0 {
+		return nil
+	}
+	sub, err := b.NewSubscriber(PoisonStoreGroup)
+	if err != nil {
+		return fmt.Errorf("poison store subscriber: %w", err)
+	}
+	var errs []error
+	if init, ok := sub.(message.SubscribeInitializer); ok {
+		for _, topic := range slices.Compact(slices.Sorted(slices.Values(topics))) {
+			if err := init.SubscribeInitialize(topic); err != nil {
+				errs = append(errs, fmt.Errorf("keep poison topic %s: %w", topic, err))
+			}
+		}
+	}
+	if err := sub.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close poison store subscriber: %w", err))
+	}
+	return errors.Join(errs...)
 }
 
 // add registers h on every topic of th, Policy.Concurrency times each.
