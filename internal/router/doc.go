@@ -9,18 +9,28 @@
 //
 //	correlation  Watermill's CorrelationID, and the message's correlation id and id
 //	             (as causation) put into its context for logs and publishing
+//	delivery     Config.Instruments observe the delivery and its outcome (ok, poison,
+//	             nack); skipped without instruments
 //	poison       an error that leaves retry publishes the message to the handler's
 //	             poison topic and acks it (skipped when the policy has no poison topic)
 //	retry        exponential backoff from the policy; permanent errors are not retried
 //	attempts     counts attempts in the "attempts" metadata, so a poisoned copy says how
 //	             often it was tried
+//	attempt      Config.Instruments observe each attempt and its outcome (ok, retry,
+//	             poison, nack); skipped without instruments
 //	recoverer    a panic becomes an error, so it is retried and then poisoned
 //	timeout      bounds one attempt when the policy sets a timeout
 //
-// Poisoned messages are kept: New declares the PoisonStoreGroup subscription on every
-// poison topic of the handlers it runs, so the poison topic holds them even where the
-// transport drops messages nobody subscribed to (a RabbitMQ fanout exchange without a
-// bound queue, the in-memory broker). Read them with that group.
+// Nothing is dropped for want of a consumer that has not started yet: New declares the
+// consumer group subscription of every handler in the topology on its shared topics
+// (for handlers other binaries run, on transports that outlive the process), and the
+// PoisonStoreGroup subscription on every poison topic, before anything is published.
+// A RabbitMQ fanout exchange with no queue bound, or the in-memory broker for a group
+// without a queue, would otherwise drop what it receives.
+//
+// An Instrument that is also a WatermillInstrument decorates the Watermill router
+// before any handler is added (Watermill's Prometheus metrics do so); its router-level
+// middleware then runs outside the chain above.
 //
 // A handler says that an error will never go away with Permanent; any error with a
 // Permanent() bool method returning true counts, so packages that cannot import this

@@ -47,7 +47,7 @@ type Instrument interface {
 	// StartDelivery is called when a message reaches a registration, after the
 	// correlation middleware and before the poison queue and retries. The delivery
 	// runs with the returned context; end is called once with its outcome (ok, poison
-	// or nack) and how long it took.
+	// or nack).
 	StartDelivery(ctx context.Context, reg Registration, msg *message.Message) (context.Context, func(Outcome))
 	// StartAttempt is called before each attempt, numbered from 1. The attempt runs
 	// with the returned context; end is called once with its outcome and error (nil
@@ -133,11 +133,11 @@ func attemptOutcome(reg Registration, attempt int, err error, retryCtx context.C
 	switch {
 	case err == nil:
 		return OutcomeOK
-	case retryCtx.Err() != nil || !poisonWorthy(err):
+	case retryCtx.Err() != nil:
 		return OutcomeNack
 	case !IsPermanent(err) && attempt < reg.MaxAttempts:
 		return OutcomeRetry
-	case reg.PoisonTopic != "":
+	case reg.PoisonTopic != "" && poisonWorthy(err):
 		return OutcomePoison
 	default:
 		return OutcomeNack

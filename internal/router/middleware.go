@@ -115,11 +115,14 @@ func (p *poisonPublisher) Publish(topic string, msgs ...*message.Message) error 
 // Close does nothing: the wrapped publisher belongs to the bus.
 func (p *poisonPublisher) Close() error { return nil }
 
-// chain returns the middleware of one registration of h on topic, outermost first.
-func chain(h *topology.Handler, topic string, pub message.Publisher, logger *slog.Logger, wlogger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
+// chain returns the middleware of registration reg, outermost first.
+func chain(h *topology.Handler, reg Registration, pub message.Publisher, instruments []Instrument, logger *slog.Logger, wlogger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
 	ms := []message.HandlerMiddleware{middleware.CorrelationID, correlate}
-	if poisonTopic := h.PoisonTopicFor(topic); poisonTopic != "" {
-		pm, err := poisonMiddleware(pub, poisonTopic, h.Name, logger)
+	if len(instruments) > 0 {
+		ms = append(ms, observeDelivery(reg, instruments))
+	}
+	if reg.PoisonTopic != "" {
+		pm, err := poisonMiddleware(pub, reg.PoisonTopic, h.Name, logger)
 		if err != nil {
 			return nil, err
 		}
@@ -129,8 +132,11 @@ func chain(h *topology.Handler, topic string, pub message.Publisher, logger *slo
 		resetAttempts,
 		retryMiddleware(h.Policy.Retry, wlogger),
 		countAttempt,
-		middleware.Recoverer,
 	)
+	if len(instruments) > 0 {
+		ms = append(ms, observeAttempt(reg, instruments))
+	}
+	ms = append(ms, middleware.Recoverer)
 	if h.Policy.Timeout > 0 {
 		ms = append(ms, middleware.Timeout(h.Policy.Timeout))
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -48,6 +49,9 @@ type Config struct {
 	// Handlers are the handlers this binary runs. Each needs a topology entry of the
 	// same name; topology entries without a handler here are run by other binaries.
 	Handlers []Handler
+	// Instruments observe every delivery and attempt, in this order (optional): the
+	// metrics and tracing packages provide them.
+	Instruments []Instrument
 }
 
 func (c *Config) setDefaults() {
@@ -87,6 +91,11 @@ func (c Config) Validate() error {
 				file = "the topology"
 			}
 			errs = append(errs, fmt.Errorf("handler %q is registered in code but %s has no handlers entry for it", name, file))
+		}
+	}
+	for i, in := range c.Instruments {
+		if in == nil {
+			errs = append(errs, fmt.Errorf("instrument %d is nil", i))
 		}
 	}
 	return errors.Join(errs...)
@@ -129,13 +138,19 @@ func New(cfg Config) (*Router, error) {
 		return nil, fmt.Errorf("router: %w", err)
 	}
 	r := &Router{router: wr}
+	for _, in := range cfg.Instruments {
+		if wi, ok := in.(WatermillInstrument); ok {
+			if err := wi.InstrumentWatermill(wr); err != nil {
+				return nil, fmt.Errorf("router: instrument: %w", err)
+			}
+		}
+	}
 
 	registered := make(map[string]Handler, len(cfg.Handlers))
 	for _, h := range cfg.Handlers {
 		registered[h.Name()] = h
 	}
 	subscribers := map[string]message.Subscriber{}
-	var poisonTopics []string
 	for _, th := range cfg.Topology.Handlers {
 		h, ok := registered[th.Name]
 		if !ok {
@@ -158,44 +173,77 @@ func New(cfg Config) (*Router, error) {
 		if err := r.add(h, th, sub, cfg); err != nil {
 			return nil, errors.Join(fmt.Errorf("router: %w", err), r.closeSubscribers())
 		}
-		for _, topic := range th.Topics {
-			if p := th.PoisonTopicFor(topic); p != "" {
-				poisonTopics = append(poisonTopics, p)
-			}
-		}
 	}
-	if err := keepPoison(cfg.Bus, poisonTopics); err != nil {
+	if err := declare(cfg.Bus, subscribers, subscriptions(cfg.Topology, registered)); err != nil {
 		return nil, errors.Join(fmt.Errorf("router: %w", err), r.closeSubscribers())
 	}
 	return r, nil
 }
 
-// PoisonStoreGroup is the consumer group that keeps every poison topic: New declares
-// it on each poison topic of the handlers it runs, so a poisoned message is stored even
-// while nothing reads the poison topic (a RabbitMQ fanout exchange with no queue bound
-// would drop it). Tools that list and replay poisoned messages read with this group.
+// PoisonStoreGroup is the consumer group that keeps every poison topic, so a poisoned
+// message is stored even while nothing reads the poison topic. Tools that list and
+// replay poisoned messages read with this group.
 const PoisonStoreGroup = "poison-store"
 
-// keepPoison declares the PoisonStoreGroup subscription of every topic in topics on
-// transports that need one declared before publishing.
-func keepPoison(b Bus, topics []string) error {
-	if len(topics) == 0 {
-		return nil
-	}
-	sub, err := b.NewSubscriber(PoisonStoreGroup)
-	if err != nil {
-		return fmt.Errorf("poison store subscriber: %w", err)
-	}
-	var errs []error
-	if init, ok := sub.(message.SubscribeInitializer); ok {
-		for _, topic := range slices.Compact(slices.Sorted(slices.Values(topics))) {
-			if err := init.SubscribeInitialize(topic); err != nil {
-				errs = append(errs, fmt.Errorf("keep poison topic %s: %w", topic, err))
+// subscriptions returns, by consumer group, the topics whose subscription New declares
+// before anything is published, so that no message is dropped for want of a consumer
+// that has not started yet (a RabbitMQ fanout exchange with no queue bound drops what
+// it receives; so does the in-memory broker for a group without a queue):
+//
+//   - the shared topics of every handler of the topology, including the handlers other
+//     binaries run, on transports that outlive the process (not gochannel, whose queues
+//     would only grow when their consumer lives elsewhere);
+//   - the shared topics of the handlers this binary runs, on every transport;
+//   - every poison topic, for PoisonStoreGroup.
+//
+// Broadcast topics are left out: each instance gets its own subscription.
+func subscriptions(topo *topology.Topology, registered map[string]Handler) map[string][]string {
+	out := make(map[string][]string)
+	for _, th := range topo.Handlers {
+		_, runsHere := registered[th.Name]
+		for _, topic := range th.Topics {
+			if p := th.PoisonTopicFor(topic); p != "" {
+				out[PoisonStoreGroup] = append(out[PoisonStoreGroup], p)
+			}
+			tp, err := topo.Resolve(topic)
+			if err != nil || tp.Delivery != topology.Shared {
+				continue
+			}
+			if tr, ok := topo.Transports[tp.Transport]; runsHere || ok && tr.Kind != topology.KindGoChannel {
+				out[th.Policy.Group] = append(out[th.Policy.Group], topic)
 			}
 		}
 	}
-	if err := sub.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("close poison store subscriber: %w", err))
+	return out
+}
+
+// declare initializes the subscription of each group on each of its topics, on the
+// transports that need one declared before publishing. It uses the router's own
+// subscriber of a group where there is one, and a short-lived one otherwise.
+func declare(b Bus, open map[string]message.Subscriber, byGroup map[string][]string) error {
+	var errs []error
+	for _, group := range slices.Sorted(maps.Keys(byGroup)) {
+		sub, owned := open[group], false
+		if sub == nil {
+			var err error
+			if sub, err = b.NewSubscriber(group); err != nil {
+				errs = append(errs, fmt.Errorf("declare group %s: %w", group, err))
+				continue
+			}
+			owned = true
+		}
+		if init, ok := sub.(message.SubscribeInitializer); ok {
+			for _, topic := range slices.Compact(slices.Sorted(slices.Values(byGroup[group]))) {
+				if err := init.SubscribeInitialize(topic); err != nil {
+					errs = append(errs, fmt.Errorf("declare group %s on %s: %w", group, topic, err))
+				}
+			}
+		}
+		if owned {
+			if err := sub.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("declare group %s: close: %w", group, err))
+			}
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -208,7 +256,17 @@ func (r *Router) add(h Handler, th *topology.Handler, sub message.Subscriber, cf
 	logger := cfg.Logger.With("handler", th.Name)
 	wlogger := logging.Watermill(logger)
 	for _, topic := range th.Topics {
-		ms, err := chain(th, topic, cfg.Bus.Publisher(), logger, wlogger)
+		reg := Registration{
+			Handler:     th.Name,
+			Topic:       topic,
+			Group:       th.Policy.Group,
+			PoisonTopic: th.PoisonTopicFor(topic),
+			MaxAttempts: max(th.Policy.Retry.MaxAttempts, 1),
+		}
+		if reg.Group == "" {
+			reg.Group = th.Name
+		}
+		ms, err := chain(th, reg, cfg.Bus.Publisher(), cfg.Instruments, logger, wlogger)
 		if err != nil {
 			return err
 		}
