@@ -61,16 +61,19 @@ func eventBus(t *testing.T, b router.Bus, s string) *event.Bus {
 type suiteCase struct {
 	name string
 	run  func(t *testing.T, h harness)
+	// crossProcess cases need a broker that two processes share.
+	crossProcess bool
 }
 
 var suiteCases = []suiteCase{
-	{"delivery", testDelivery},
-	{"retry-then-success", testRetryThenSuccess},
-	{"permanent-poisoned", testPermanentPoisoned},
-	{"panic-poisoned", testPanicPoisoned},
-	{"invalid-json-poisoned", testInvalidJSONPoisoned},
-	{"poison-kept-without-reader", testPoisonKeptWithoutReader},
-	{"correlation-two-deep", testCorrelationTwoDeep},
+	{name: "delivery", run: testDelivery},
+	{name: "retry-then-success", run: testRetryThenSuccess},
+	{name: "permanent-poisoned", run: testPermanentPoisoned},
+	{name: "panic-poisoned", run: testPanicPoisoned},
+	{name: "invalid-json-poisoned", run: testInvalidJSONPoisoned},
+	{name: "poison-kept-without-reader", run: testPoisonKeptWithoutReader},
+	{name: "kept-for-a-consumer-not-started", run: testKeptForConsumerNotStarted, crossProcess: true},
+	{name: "correlation-two-deep", run: testCorrelationTwoDeep},
 }
 
 // assertPoisoned checks the poison metadata of m.
@@ -296,6 +299,41 @@ handlers:
 	poison := probe(t, b, router.PoisonStoreGroup, topic+".poison")
 	m := receive(t, poison, "poisoned message kept for the poison store")
 	assertPoisoned(t, m, topic, "doomed-"+s, "1", "never")
+}
+
+// testKeptForConsumerNotStarted: a producer's router declares the subscriptions of the
+// handlers other binaries run, so a message published before such a consumer ever
+// started reaches it once it does. Needs a broker shared by two processes.
+func testKeptForConsumerNotStarted(t *testing.T, h harness) {
+	s := suffix(t)
+	topo := h.parse(t, s, `topics:
+  t{s}.step.a: {transport: tr}
+handlers:
+  here-{s}:  {topic: t{s}.step.a}
+  later-{s}: {topic: t{s}.step.a}
+`)
+	producer := h.open(t, topo, "producer-"+s)
+	noop := fnHandler{"here-" + s, func(*message.Message) error { return nil }}
+	start(t, router.Config{Topology: topo, Bus: producer, Handlers: []router.Handler{noop}})
+	if err := eventBus(t, producer, s).Publish(context.Background(), stepA{N: 7}); err != nil {
+		t.Fatal(err)
+	}
+
+	consumer := h.open(t, topo, "consumer-"+s)
+	got := make(chan int, 1)
+	later := event.NewHandler("later-"+s, func(_ context.Context, ev *stepA) error {
+		got <- ev.N
+		return nil
+	})
+	start(t, router.Config{Topology: topo, Bus: consumer, Handlers: []router.Handler{later}})
+	select {
+	case n := <-got:
+		if n != 7 {
+			t.Errorf("late consumer got event %d, want 7", n)
+		}
+	case <-time.After(wait):
+		t.Fatal("the message published before its consumer started never reached it")
+	}
 }
 
 // testPanicPoisoned: a panic is recovered, retried and then poisoned.

@@ -151,8 +151,8 @@ handlers:
 	}
 }
 
-// TestRegistrations: one subscriber per consumer group; each handler subscribes
-// concurrency times to each of its topics.
+// TestRegistrations: one subscriber per consumer group (and one for the poison store);
+// each handler subscribes concurrency times to each of its topics.
 func TestRegistrations(t *testing.T) {
 	h := goChannelHarness(t)
 	s := suffix(t)
@@ -172,8 +172,8 @@ handlers:
 	b.mu.Lock()
 	groups := strings.Join(b.groups, ",")
 	b.mu.Unlock()
-	if groups != "g-"+s+",other-"+s {
-		t.Errorf("subscribers created for groups %s, want g-%s,other-%s", groups, s, s)
+	if want := "g-" + s + ",other-" + s + "," + router.PoisonStoreGroup; groups != want {
+		t.Errorf("subscribers created for groups %s, want %s", groups, want)
 	}
 	if got := b.subscribes.Load(); got != 3*2+1+1 {
 		t.Errorf("%d Subscribe calls, want 8", got)
@@ -181,8 +181,8 @@ handlers:
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := b.closes.Load(); got < 2 {
-		t.Errorf("subscribers closed %d times, want each of the 2 closed", got)
+	if got := b.closes.Load(); got < 3 {
+		t.Errorf("subscribers closed %d times, want each of the 3 closed", got)
 	}
 	if err := r.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
