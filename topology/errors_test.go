@@ -99,6 +99,7 @@ var malformed = []struct {
 	{"unknown retry key", withBase("  a.b: {transport: mem}", "handlers:", "  h: {topic: a.b, retry: {max_attemps: 3}}"), "9:27: handlers.h.retry.max_attemps", `did you mean "max_attempts"?`},
 	{"unknown defaults key", withBase("  a.b: {transport: mem}", "defaults:", "  retyr: {}"), "9:3: defaults.retyr", `did you mean "retry"?`},
 	{"duplicate handler", withBase("  a.b: {transport: mem}", "handlers:", "  h: {topic: a.b}", "  h: {topic: a.b}"), "10:3: handlers.h", `duplicate key "h" (first at line 9 col 3)`},
+	{"two handlers of one group on a topic", withBase("  a.b: {transport: mem}", "  a.c: {transport: mem}", "handlers:", "  h1: {topic: a.b, group: g}", "  h2: {topic: 'a.*', group: g}"), "11:3: handlers.h2.group", `handlers "h1" (line 10) and "h2" are both in group "g" on topic "a.b"`},
 	{"bad handler name", withBase("  a.b: {transport: mem}", "handlers:", "  Send_Mail: {topic: a.b}"), "9:3: handlers.Send_Mail", `handler name "Send_Mail": invalid character 'S'`},
 	{"handler without topic", withBase("  a.b: {transport: mem}", "handlers:", "  h: {group: g}"), "9:3: handlers.h.topic", "topic is required"},
 	{"handler topic undeclared", withBase("  a.b: {transport: mem}", "handlers:", "  h: {topic: a.c}"), "9:14: handlers.h.topic", `topic "a.c" is not declared in topics; did you mean "a.b"?`},

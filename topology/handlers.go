@@ -197,8 +197,29 @@ func (l *loader) parseHandlers(e entry, defaults *policyInput) {
 	for _, hi := range hs {
 		l.derivePoison(hi, defaults, derived)
 	}
+	l.checkGroupOverlap(hs)
 	for _, hi := range hs {
 		l.t.Handlers = append(l.t.Handlers, hi.h)
+	}
+}
+
+// checkGroupOverlap reports two handlers of one consumer group on the same topic: they
+// would compete for its messages, each getting only some of them.
+func (l *loader) checkGroupOverlap(hs []*handlerInput) {
+	type slot struct{ group, topic string }
+	first := make(map[slot]*handlerInput)
+	for _, hi := range hs {
+		for _, topic := range hi.h.Topics {
+			k := slot{hi.h.Policy.Group, topic}
+			other, taken := first[k]
+			if !taken {
+				first[k] = hi
+				continue
+			}
+			l.addf(hi.key, join(hi.field, "group"),
+				"handlers %q (line %d) and %q are both in group %q on topic %q and would each get only part of its messages; give one its own group",
+				other.h.Name, other.key.Line, hi.h.Name, k.group, topic)
+		}
 	}
 }
 

@@ -159,9 +159,10 @@ func TestRegistrations(t *testing.T) {
 	topo := h.parse(t, s, `topics:
   a{s}.one: {transport: tr}
   a{s}.two: {transport: tr}
+  b{s}.one: {transport: tr}
 handlers:
   wide-{s}:   {topic: "a{s}.*", group: g-{s}, concurrency: 3}
-  narrow-{s}: {topic: a{s}.one, group: g-{s}}
+  narrow-{s}: {topic: b{s}.one, group: g-{s}}
   other-{s}:  {topic: a{s}.one}
 `)
 	b := newGoChannelBus(t)
