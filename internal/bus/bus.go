@@ -24,6 +24,9 @@ type Options struct {
 	// Instance identifies this process for broadcast topics. Empty: hostname-pid-random,
 	// so two processes (or two Buses in one process) never share broadcast queues.
 	Instance string
+	// PublisherDecorators wrap every underlying per-transport publisher the bus
+	// creates, first innermost: metrics, tracing. Optional.
+	PublisherDecorators []message.PublisherDecorator
 }
 
 // Bus connects a topology's transports and routes publish and subscribe by topic.
@@ -32,6 +35,7 @@ type Bus struct {
 	instance   string
 	transports map[string]transport.Transport
 	names      []string // transport names, sorted, for stable Ping and Close order
+	decorators []message.PublisherDecorator
 
 	pubOnce sync.Once
 	pub     *routedPublisher
@@ -70,8 +74,14 @@ func Open(topo *topology.Topology, opts Options) (*Bus, error) {
 		topo:       topo,
 		instance:   opts.Instance,
 		transports: make(map[string]transport.Transport, len(names)),
+		decorators: opts.PublisherDecorators,
 	}
 	var errs []error
+	for i, d := range opts.PublisherDecorators {
+		if d == nil {
+			errs = append(errs, fmt.Errorf("publisher decorator %d is nil", i))
+		}
+	}
 	for _, name := range names {
 		cfg, ok := topo.Transports[name]
 		if !ok {
@@ -139,6 +149,18 @@ func (b *Bus) Ping(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// PingTransport checks the transport named name.
+func (b *Bus) PingTransport(ctx context.Context, name string) error {
+	t, ok := b.transports[name]
+	if !ok {
+		return fmt.Errorf("ping transport %q: not open", name)
+	}
+	if err := t.Ping(ctx); err != nil {
+		return fmt.Errorf("ping transport %q: %w", name, err)
+	}
+	return nil
 }
 
 // Close closes the shared publisher and every transport. Publishers and subscribers the

@@ -9,6 +9,11 @@
 // a group consumes shared topics competitively and broadcast topics once per instance
 // (Options.Instance).
 //
+// Options.PublisherDecorators wrap each per-transport publisher when it is created
+// (Watermill's publish metrics, trace propagation), so every publish through the bus is
+// observed whichever publisher it goes through. Ping and PingTransport check the
+// connections, for readiness probes.
+//
 // Routed publishers and subscribers are real Watermill Pub/Subs: they implement
 // message.SubscribeInitializer, close independently and idempotently, and pass
 // Watermill's universal test suite on every transport kind.

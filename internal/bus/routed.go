@@ -76,6 +76,13 @@ func (p *routedPublisher) create(tr transport.Transport) (message.Publisher, err
 	if err != nil {
 		return nil, fmt.Errorf("new publisher on transport %q: %w", tr.Name(), err)
 	}
+	for _, decorate := range p.bus.decorators {
+		decorated, err := decorate(pub)
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("decorate publisher on transport %q: %w", tr.Name(), err), pub.Close())
+		}
+		pub = decorated
+	}
 	p.pubs[tr.Name()] = pub
 	return pub, nil
 }
