@@ -71,9 +71,13 @@
 //     published.
 //   - table watermill_offsets_<topic>: one row per consumer group with its last acked
 //     offset.
-//   - shared: consumer group <group>; broadcast: consumer group <group>_<instance>. A new
-//     consumer group starts at the first row of the table, so a new broadcast instance
-//     first reads the topic's history.
+//   - shared: consumer group <group>, which starts at the first row of the table, so a
+//     new group first reads the topic's history.
+//   - broadcast: consumer group <group>_<instance>. On PostgreSQL and MySQL a new one
+//     starts at the topic's last committed row, so a new instance receives only what
+//     is published after it subscribes (like a new AMQP queue or a Redis group at "$");
+//     an existing one resumes after its last acked row. On SQLite a new one still
+//     starts at the first row.
 //
 // Everything is durable: rows stay until deleted. Subscribers poll every PollInterval
 // and redeliver a nacked message after the same interval. With InitializeSchema the

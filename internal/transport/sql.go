@@ -5,6 +5,7 @@ import (
 	stdsql "database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,7 +63,11 @@ func newSQL(cfg *topology.Transport, logger watermill.LoggerAdapter) (*sqlTransp
 		return nil, err
 	}
 	t.sch, t.schema, t.offsets = sch, sch.Messages, sch.Offsets
-	db, err := stdsql.Open(sch.Driver, c.DSN.Reveal())
+	dsn := c.DSN.Reveal()
+	if c.Dialect == topology.DialectSQLite && !strings.HasPrefix(dsn, "file:") {
+		dsn = SQLiteDSN(dsn) // a plain path gets the settings the transport relies on
+	}
+	db, err := stdsql.Open(sch.Driver, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sql: open %s %s: %w", c.Dialect, c.DSN, err)
 	}
@@ -186,7 +191,7 @@ func (t *sqlTransport) NewSubscriber(opts SubscriberOptions) (message.Subscriber
 	if err != nil {
 		return nil, fmt.Errorf("sql subscriber: %w", err)
 	}
-	return &sqlSubscriber{t: t, sub: sub, group: sqlConsumerGroup(opts)}, nil
+	return &sqlSubscriber{t: t, sub: sub, group: sqlConsumerGroup(opts), broadcast: opts.broadcast()}, nil
 }
 
 // Ping pings the database.
@@ -265,11 +270,18 @@ type sqlSubscriber struct {
 	t     *sqlTransport
 	sub   *wsql.Subscriber
 	group string
+	// broadcast groups start at the end of the topic (startAtEnd).
+	broadcast bool
 }
 
 func (s *sqlSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	if err := s.t.ensureSchema(ctx, topic); err != nil {
 		return nil, err
+	}
+	if s.broadcast {
+		if err := s.t.startAtEnd(ctx, topic, s.group); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.t.ensureGroup(ctx, topic, s.group); err != nil {
 		return nil, err
