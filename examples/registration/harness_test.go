@@ -1,0 +1,308 @@
+package registration_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/signup"
+	"github.com/millrace/millrace/internal/testenv"
+	"github.com/millrace/millrace/internal/users"
+	"github.com/millrace/millrace/topology"
+)
+
+// profile builds the transports section of a test topology and names the transport of
+// the event topics and of the outbox.
+type profile struct {
+	name string
+	// transports returns the YAML of the transports section (indented two spaces).
+	transports func(t *testing.T) string
+	bus        string
+	outbox     string
+}
+
+var profiles = []profile{
+	{"local", func(t *testing.T) string {
+		return fmt.Sprintf("  memory: {kind: gochannel}\n  db: {kind: sql, dialect: sqlite, dsn: %q}\n",
+			filepath.Join(t.TempDir(), "users.db"))
+	}, "memory", "db"},
+	{"postgres+rabbitmq", func(t *testing.T) string {
+		return fmt.Sprintf("  rabbit: {kind: amqp, url: %q, durable: false}\n  pg: {kind: sql, dialect: postgres, dsn: %q}\n",
+			testenv.RabbitMQ(t), testenv.PostgresSchema(t))
+	}, "rabbit", "pg"},
+	{"postgres+redis", func(t *testing.T) string {
+		return fmt.Sprintf("  redis: {kind: redisstream, addr: %q, block_time: 20ms}\n  pg: {kind: sql, dialect: postgres, dsn: %q}\n",
+			testenv.Redis(t), testenv.PostgresSchema(t))
+	}, "redis", "pg"},
+	{"postgres", func(t *testing.T) string {
+		return fmt.Sprintf("  pg: {kind: sql, dialect: postgres, dsn: %q, poll_interval: 20ms}\n", testenv.PostgresSchema(t))
+	}, "pg", "pg"},
+}
+
+// stack is a running users service and mailer on a test topology.
+type stack struct {
+	t      *testing.T
+	prefix string
+	app    *signup.App
+	base   string
+	smtp   *smtpServer
+	topo   *topology.Topology
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// options tune a stack.
+type options struct {
+	maxAttempts int
+	// noRelay leaves the outbox relay stopped (start it with startRelay).
+	noRelay bool
+}
+
+// randomPrefix returns a topic prefix no other run uses.
+func randomPrefix(t *testing.T) string {
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "t" + hex.EncodeToString(b) + "."
+}
+
+// testTopology returns the topology of p with unique topic names.
+func testTopology(t *testing.T, p profile, prefix string, maxAttempts int) *topology.Topology {
+	t.Helper()
+	y := "version: 1\ntransports:\n" + p.transports(t) + strings.NewReplacer("P.", prefix, "BUS", p.bus, "OUTBOX", p.outbox, "ATTEMPTS", fmt.Sprint(maxAttempts)).Replace(`topics:
+  P.users.registered: {transport: BUS, outbox: OUTBOX}
+  P.users.verified:   {transport: BUS, outbox: OUTBOX}
+  P.mail.sent:        {transport: BUS}
+defaults:
+  timeout: 20s
+  retry: {max_attempts: ATTEMPTS, initial_interval: 20ms, max_interval: 100ms, multiplier: 2}
+  poison: {topic: "{topic}.poison"}
+handlers:
+  send-verification-email: {topic: P.users.registered, concurrency: 2}
+  send-welcome-email:      {topic: P.users.verified}
+  update-user-stats:       {topic: "P.users.*"}
+`)
+	topo, err := topology.Parse(p.name+".yaml", []byte(y))
+	if err != nil {
+		t.Fatalf("topology:\n%s\n%v", y, err)
+	}
+	return topo
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	if testing.Verbose() && os.Getenv("MILLRACE_TEST_LOGS") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// startStack builds and runs the services of profile p; everything stops when the test
+// ends.
+func startStack(t *testing.T, p profile, o options) *stack {
+	t.Helper()
+	if o.maxAttempts == 0 {
+		o.maxAttempts = 5
+	}
+	prefix := randomPrefix(t)
+	topo := testTopology(t, p, prefix, o.maxAttempts)
+	st := &stack{t: t, prefix: prefix, smtp: startSMTP(t), topo: topo, done: make(chan error, 1)}
+	s := signup.Settings{
+		HTTPAddr:    "127.0.0.1:0",
+		SMTPAddr:    st.smtp.addr,
+		From:        "millrace <no-reply@example.com>",
+		PublicURL:   "http://users.example.test",
+		TopicPrefix: prefix,
+		OutboxTopic: strings.TrimSuffix(prefix, ".") + "_outbox",
+		OutboxPoll:  10 * time.Millisecond,
+		TokenTTL:    time.Hour,
+		Argon2:      users.Argon2Params{Time: 1, Memory: 64, Threads: 1},
+	}
+	sender, err := signup.ProvideSMTP(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	app, cleanup, err := signup.Build(ctx, topo, s, sender, testLogger(t))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	st.app, st.cancel = app, cancel
+	st.base = "http://" + app.Users.HTTP.Addr()
+	runners := []func(context.Context) error{app.Users.HTTP.Run, app.Users.Router.Run, app.Mailer.Run}
+	if !o.noRelay {
+		runners = append(runners, app.Users.Relay.Run)
+	}
+	go func() {
+		var wg sync.WaitGroup
+		errs := make(chan error, len(runners))
+		for _, r := range runners {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs <- r(ctx) }()
+		}
+		wg.Wait()
+		close(errs)
+		var first error
+		for err := range errs {
+			if err != nil && first == nil {
+				first = err
+			}
+		}
+		st.done <- first
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-st.done:
+			if err != nil {
+				t.Errorf("services stopped with %v", err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Errorf("services did not stop")
+		}
+		cleanup()
+	})
+	<-app.Users.Router.Running()
+	<-app.Mailer.Router.Running()
+	return st
+}
+
+// observe subscribes a test consumer group to topic (without the prefix) and returns
+// a function that lists what arrived so far.
+func (st *stack) observe(topic string) func() []*message.Message {
+	st.t.Helper()
+	sub, err := st.app.Bus.NewSubscriber("observer")
+	if err != nil {
+		st.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ch, err := sub.Subscribe(ctx, st.prefix+topic)
+	if err != nil {
+		cancel()
+		st.t.Fatal(err)
+	}
+	var (
+		mu   sync.Mutex
+		msgs []*message.Message
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		for m := range ch {
+			mu.Lock()
+			msgs = append(msgs, m)
+			mu.Unlock()
+			m.Ack()
+		}
+	}()
+	st.t.Cleanup(func() {
+		cancel()
+		_ = sub.Close()
+		<-done
+	})
+	return func() []*message.Message {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]*message.Message(nil), msgs...)
+	}
+}
+
+// eventually polls cond every 20ms until it holds or the deadline passes.
+func eventually(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// register posts a registration with correlation id cid and returns the response and
+// its decoded body.
+func (st *stack) register(email, name, password, cid string) (*http.Response, map[string]any) {
+	st.t.Helper()
+	body, _ := json.Marshal(map[string]string{"email": email, "name": name, "password": password})
+	return st.do(http.MethodPost, "/users", string(body), cid)
+}
+
+func (st *stack) do(method, path, body, cid string) (*http.Response, map[string]any) {
+	st.t.Helper()
+	req, err := http.NewRequest(method, st.base+path, strings.NewReader(body))
+	if err != nil {
+		st.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if cid != "" {
+		req.Header.Set("X-Correlation-ID", cid)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		st.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		st.t.Fatal(err)
+	}
+	var m map[string]any
+	if strings.Contains(resp.Header.Get("Content-Type"), "json") {
+		if err := json.Unmarshal(data, &m); err != nil {
+			st.t.Fatalf("%s %s: body %q: %v", method, path, data, err)
+		}
+	} else {
+		m = map[string]any{"html": string(data)}
+	}
+	return resp, m
+}
+
+// stats reads GET /stats.
+func (st *stack) stats() (total, active float64) {
+	st.t.Helper()
+	_, m := st.do(http.MethodGet, "/stats", "", "")
+	total, _ = m["total_users"].(float64)
+	active, _ = m["active_users"].(float64)
+	return total, active
+}
+
+// linkPath returns the path and query of the verification link in body.
+func (st *stack) linkPath(body string) string {
+	st.t.Helper()
+	const base = "http://users.example.test"
+	i := strings.Index(body, base+"/users/verify?token=")
+	if i < 0 {
+		st.t.Fatalf("no verification link in %q", body)
+	}
+	link := body[i+len(base):]
+	if j := strings.IndexAny(link, " \r\n"); j >= 0 {
+		link = link[:j]
+	}
+	return link
+}
+
+// correlationIDs returns the correlation ids of msgs.
+func correlationIDs(msgs []*message.Message) []string {
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = event.CorrelationID(m)
+	}
+	return ids
+}

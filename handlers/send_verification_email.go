@@ -1,0 +1,76 @@
+package handlers
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/millrace/millrace/internal/correlation"
+	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/mail"
+	"github.com/millrace/millrace/internal/router"
+	"github.com/millrace/millrace/internal/users"
+)
+
+// VerificationEmail is what send-verification-email needs.
+type VerificationEmail struct {
+	Users  *users.Service
+	Sender mail.Sender
+	Events Publisher
+	// PublicURL is the base URL of the users API the link points to.
+	PublicURL string
+}
+
+// NewSendVerificationEmail returns the handler that, for each users.registered, issues
+// a one-time verification token and emails the link GET /users/verify?token=..., then
+// publishes mail.sent.
+//
+// The token is committed before the email goes out, so the link works as soon as it
+// can be clicked; the processed-message record is written in a transaction that commits
+// only after the SMTP server accepted the email, so a failed send is retried (with a
+// fresh token; the unsent one expires unused). A message already processed is skipped
+// before a token is issued. mail.sent is published after the commit; if that publish
+// fails the email is not sent again (the record exists), so the error is permanent and
+// the message goes to the poison queue, which says why.
+func NewSendVerificationEmail(d VerificationEmail) *event.Handler {
+	base := strings.TrimSuffix(d.PublicURL, "/")
+	return event.NewHandler(SendVerificationEmail, func(ctx context.Context, ev *users.Registered) error {
+		id, err := messageID(ctx)
+		if err != nil {
+			return err
+		}
+		store := d.Users.Store()
+		if done, err := store.Processed(ctx, SendVerificationEmail, id); err != nil || done {
+			return err
+		}
+		var token string
+		err = store.InTx(ctx, func(tx *sql.Tx) error {
+			token, err = d.Users.IssueToken(ctx, tx, ev.UserID)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		link := base + "/users/verify?token=" + url.QueryEscape(token)
+		m := mail.Message{
+			To:            ev.Email,
+			Subject:       "Confirm your email address",
+			Text:          fmt.Sprintf("Hello %s,\n\nplease confirm your email address by opening this link:\n\n%s\n\nThe link can be used once.\n", ev.Name, link),
+			CorrelationID: correlation.ID(ctx),
+			Link:          link,
+		}
+		sent, err := store.Once(ctx, SendVerificationEmail, id, func(*sql.Tx) error {
+			return d.Sender.Send(ctx, m)
+		})
+		if err != nil || !sent {
+			return err
+		}
+		if err := d.Events.Publish(ctx, mail.Sent{To: m.To, Subject: m.Subject, Template: "verification", UserID: ev.UserID, SentAt: time.Now().UTC()}); err != nil {
+			return router.Permanent(fmt.Errorf("verification email sent, mail.sent not published: %w", err))
+		}
+		return nil
+	})
+}

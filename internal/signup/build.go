@@ -1,0 +1,77 @@
+package signup
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/millrace/millrace/internal/bus"
+	"github.com/millrace/millrace/internal/mail"
+	"github.com/millrace/millrace/internal/outbox"
+	"github.com/millrace/millrace/internal/server"
+	"github.com/millrace/millrace/internal/users"
+	"github.com/millrace/millrace/topology"
+)
+
+// App is the users service and the mailer in one process, sharing a bus and the users
+// database.
+type App struct {
+	Bus     *bus.Bus
+	Store   *users.Store
+	Outbox  *outbox.Outbox
+	Service *users.Service
+	Users   *Users
+	Mailer  *Mailer
+}
+
+// Build assembles an App from the same providers the binaries use, sending email
+// through sender. The cleanup closes everything in reverse order.
+func Build(ctx context.Context, topo *topology.Topology, s Settings, sender mail.Sender, logger *slog.Logger) (*App, func(), error) {
+	var cleanups []func()
+	cleanup := func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	fail := func(err error) (*App, func(), error) {
+		cleanup()
+		return nil, nil, err
+	}
+	b, closeBus, err := bus.Provide(topo, logger)
+	if err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, closeBus)
+	store, closeStore, err := ProvideStore(ctx, topo, s, logger)
+	if err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, closeStore)
+	ob, err := ProvideOutbox(ctx, store, s, logger)
+	if err != nil {
+		return fail(err)
+	}
+	svc, err := ProvideService(store, ob, s)
+	if err != nil {
+		return fail(err)
+	}
+	u, closeUsers, err := NewUsers(s, topo, b, svc, ob, logger)
+	if err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, closeUsers)
+	m, closeMailer, err := NewMailer(s, topo, b, svc, sender, logger)
+	if err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, closeMailer)
+	return &App{Bus: b, Store: store, Outbox: ob, Service: svc, Users: u, Mailer: m}, cleanup, nil
+}
+
+// Run runs the users service and the mailer until ctx is done or one fails.
+func (a *App) Run(ctx context.Context) error {
+	if a == nil {
+		return errors.New("signup: nil app")
+	}
+	return server.Run(ctx, a.Users.Run, a.Mailer.Run)
+}

@@ -1,0 +1,106 @@
+package signup
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/millrace/millrace/internal/outbox"
+	"github.com/millrace/millrace/internal/users"
+	"github.com/millrace/millrace/topology"
+)
+
+// Defaults of Settings.
+const (
+	DefaultHTTPAddr  = ":8081"
+	DefaultSMTPAddr  = "127.0.0.1:1025"
+	DefaultFrom      = "millrace <no-reply@millrace.localhost>"
+	DefaultPublicURL = "http://localhost:8081"
+)
+
+// Settings are the knobs of the registration services. Each has an environment
+// variable; the README of examples/registration documents them.
+type Settings struct {
+	// DatabaseDSN is the users database (MILLRACE_DATABASE_DSN). Empty: the DSN of the
+	// outbox transport the topology gives users.registered.
+	DatabaseDSN string
+	// HTTPAddr is the users API address (MILLRACE_HTTP_ADDR, default :8081).
+	HTTPAddr string
+	// SMTPAddr is the SMTP server (MILLRACE_SMTP_ADDR, default 127.0.0.1:1025).
+	SMTPAddr string
+	// From is the sender address of emails (MILLRACE_MAIL_FROM).
+	From string
+	// PublicURL is the base URL verification links point to (MILLRACE_PUBLIC_URL).
+	PublicURL string
+	// TopicPrefix is put before every event topic (MILLRACE_TOPIC_PREFIX, default none).
+	TopicPrefix string
+	// OutboxTopic is the forwarder topic, the outbox table watermill_<topic>
+	// (MILLRACE_OUTBOX_TOPIC, default "outbox").
+	OutboxTopic string
+	// OutboxPoll is how often the idle relay polls the outbox
+	// (MILLRACE_OUTBOX_POLL_INTERVAL, default 10ms); it bounds commit-to-relay latency.
+	OutboxPoll time.Duration
+	// TokenTTL is how long a verification link is valid (MILLRACE_TOKEN_TTL, default 24h).
+	TokenTTL time.Duration
+	// Argon2 are the password hash costs (default users.DefaultArgon2).
+	Argon2 users.Argon2Params
+}
+
+// FromEnv reads Settings from the environment through getenv, with defaults for what
+// is unset.
+func FromEnv(getenv func(string) string) (Settings, error) {
+	s := Settings{
+		DatabaseDSN: getenv("MILLRACE_DATABASE_DSN"),
+		HTTPAddr:    or(getenv("MILLRACE_HTTP_ADDR"), DefaultHTTPAddr),
+		SMTPAddr:    or(getenv("MILLRACE_SMTP_ADDR"), DefaultSMTPAddr),
+		From:        or(getenv("MILLRACE_MAIL_FROM"), DefaultFrom),
+		PublicURL:   or(getenv("MILLRACE_PUBLIC_URL"), DefaultPublicURL),
+		TopicPrefix: getenv("MILLRACE_TOPIC_PREFIX"),
+		OutboxTopic: or(getenv("MILLRACE_OUTBOX_TOPIC"), outbox.DefaultTopic),
+		OutboxPoll:  outbox.DefaultPollInterval,
+		TokenTTL:    users.DefaultTokenTTL,
+		Argon2:      users.DefaultArgon2,
+	}
+	var errs []error
+	for key, dst := range map[string]*time.Duration{"MILLRACE_OUTBOX_POLL_INTERVAL": &s.OutboxPoll, "MILLRACE_TOKEN_TTL": &s.TokenTTL} {
+		if v := getenv(key); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				errs = append(errs, fmt.Errorf("%s=%q: want a positive duration such as 50ms", key, v))
+				continue
+			}
+			*dst = d
+		}
+	}
+	return s, errors.Join(errs...)
+}
+
+func or(v, def string) string {
+	if strings.TrimSpace(v) == "" {
+		return def
+	}
+	return v
+}
+
+// database returns the dialect and DSN of the users database: the dialect of the
+// outbox transport of users.registered, and its DSN unless s names one.
+func (s Settings) database(topo *topology.Topology) (dialect, dsn string, err error) {
+	topic := s.TopicPrefix + users.Registered{}.EventName()
+	tp, err := topo.Resolve(topic)
+	if err != nil {
+		return "", "", fmt.Errorf("users database: %w", err)
+	}
+	if tp.Outbox == "" {
+		return "", "", fmt.Errorf("users database: topic %q has no outbox in %s; the users service writes its events through a SQL outbox", topic, topo.File)
+	}
+	tr, ok := topo.Transport(tp.Outbox)
+	if !ok || tr.SQL == nil {
+		return "", "", fmt.Errorf("users database: outbox %q of %q is not a sql transport", tp.Outbox, topic)
+	}
+	dsn = s.DatabaseDSN
+	if dsn == "" {
+		dsn = tr.SQL.DSN.Reveal()
+	}
+	return tr.SQL.Dialect, dsn, nil
+}
