@@ -1,0 +1,92 @@
+// Command chat is the millrace online chat: it serves a page at / and a WebSocket at
+// /ws?room=<room>&name=<name>, and shares rooms with every other instance through the
+// broker of the topology's chat topics (delivery: broadcast).
+//
+// Settings (flag, else environment variable, else default):
+//
+//	-topology  MILLRACE_TOPOLOGY      profile name or YAML path (default redis)
+//	-http-addr MILLRACE_HTTP_ADDR     listen address (default :8080)
+//	-history   MILLRACE_CHAT_HISTORY  "memory" or a transport name of the topology
+//	                                  (default: chosen from the topology)
+//	-origins   MILLRACE_CHAT_ORIGINS  comma-separated extra origins allowed to connect
+//	-log-level MILLRACE_LOG_LEVEL     debug, info, warn or error (default info)
+//
+// Exit status: 0 after a clean shutdown (SIGINT, SIGTERM), 1 on failure, 2 on a usage
+// error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/millrace/millrace/config"
+	"github.com/millrace/millrace/internal/chatapp"
+	"github.com/millrace/millrace/internal/logging"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil)
+	stop()
+	os.Exit(code)
+}
+
+// run parses args and runs the chat until ctx is done. ready, when not nil, receives
+// the app once it listens.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(*chatapp.App)) int {
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	topo := fs.String("topology", env("MILLRACE_TOPOLOGY", "redis"), "topology profile name or YAML file")
+	addr := fs.String("http-addr", env("MILLRACE_HTTP_ADDR", chatapp.DefaultAddr), "HTTP listen address")
+	history := fs.String("history", env("MILLRACE_CHAT_HISTORY", ""), `history store: "memory" or a transport name (default: from the topology)`)
+	origins := fs.String("origins", env("MILLRACE_CHAT_ORIGINS", ""), "comma-separated origins allowed to connect besides the page's own")
+	level := fs.String("log-level", env("MILLRACE_LOG_LEVEL", "info"), "log level")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintf(stderr, "chat: log level: %v\n", err)
+		return 2
+	}
+	logger, err := logging.New(stderr, logging.Options{Level: lvl})
+	if err != nil {
+		fmt.Fprintf(stderr, "chat: %v\n", err)
+		return 1
+	}
+	var allowed chatapp.Origins
+	for _, o := range strings.Split(*origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			allowed = append(allowed, o)
+		}
+	}
+	app, cleanup, err := build(ctx, config.Source(*topo), chatapp.HistoryStore(*history), chatapp.Addr(*addr), allowed, logger)
+	if err != nil {
+		logger.Error("start chat", "error", err)
+		return 1
+	}
+	defer cleanup()
+	if ready != nil {
+		ready(app)
+	}
+	logger.Info("chat listening", "addr", app.Addr(), "topology", *topo)
+	if err := app.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		logger.Error("chat stopped", "error", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/millrace/millrace/internal/chatapp"
+)
+
+// TestRunServesAndStops runs the binary's run function on the local profile: it serves
+// the health check and exits 0 when its context ends.
+func TestRunServesAndStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env := map[string]string{"MILLRACE_TOPOLOGY": "local", "MILLRACE_HTTP_ADDR": "127.0.0.1:0"}
+	addrs := make(chan string, 1)
+	code := make(chan int, 1)
+	var stderr bytes.Buffer
+	go func() {
+		code <- run(ctx, nil, func(k string) string { return env[k] }, &stderr, func(a *chatapp.App) { addrs <- a.Addr() })
+	}()
+	var addr string
+	select {
+	case addr = <-addrs:
+	case c := <-code:
+		t.Fatalf("run exited with %d before listening: %s", c, stderr.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("not listening")
+	}
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %d", resp.StatusCode)
+	}
+	cancel()
+	if c := <-code; c != 0 {
+		t.Fatalf("exit code %d after shutdown, want 0: %s", c, stderr.String())
+	}
+}
+
+func TestRunUsageErrors(t *testing.T) {
+	none := func(string) string { return "" }
+	var stderr bytes.Buffer
+	if c := run(context.Background(), []string{"-no-such-flag"}, none, &stderr, nil); c != 2 {
+		t.Errorf("unknown flag: exit %d, want 2", c)
+	}
+	if c := run(context.Background(), []string{"-log-level", "loud"}, none, &stderr, nil); c != 2 {
+		t.Errorf("bad log level: exit %d, want 2", c)
+	}
+	if c := run(context.Background(), []string{"-topology", "nope", "-http-addr", "127.0.0.1:0"}, none, &stderr, nil); c != 1 {
+		t.Errorf("unknown profile: exit %d, want 1", c)
+	}
+}
