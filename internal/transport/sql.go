@@ -5,6 +5,9 @@ import (
 	stdsql "database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -36,8 +39,11 @@ type sqlTransport struct {
 	db      *stdsql.DB
 	logger  watermill.LoggerAdapter
 	sch     SQLSchema
-	schema  wsql.SchemaAdapter
-	offsets wsql.OffsetsAdapter
+	// sqliteFile is the database file of a SQLite transport configured with a plain
+	// path; its folder is created on first use.
+	sqliteFile string
+	schema     wsql.SchemaAdapter
+	offsets    wsql.OffsetsAdapter
 
 	// initialized holds the topics whose tables this process has created, groups the
 	// "topic\x00group" pairs whose MySQL offsets row it has ensured.
@@ -65,6 +71,7 @@ func newSQL(cfg *topology.Transport, logger watermill.LoggerAdapter) (*sqlTransp
 	t.sch, t.schema, t.offsets = sch, sch.Messages, sch.Offsets
 	dsn := c.DSN.Reveal()
 	if c.Dialect == topology.DialectSQLite && !strings.HasPrefix(dsn, "file:") {
+		t.sqliteFile = dsn
 		dsn = SQLiteDSN(dsn) // a plain path gets the settings the transport relies on
 	}
 	db, err := stdsql.Open(sch.Driver, dsn)
@@ -93,6 +100,9 @@ func (t *sqlTransport) checkTopic(topic string) error {
 func (t *sqlTransport) ensureSchema(ctx context.Context, topic string) error {
 	if err := t.checkTopic(topic); err != nil {
 		return err
+	}
+	if err := EnsureSQLiteDir(t.sqliteFile); err != nil {
+		return fmt.Errorf("sql transport %q: %w", t.name, err)
 	}
 	if !t.cfg.InitializeSchema {
 		return nil
@@ -195,7 +205,14 @@ func (t *sqlTransport) NewSubscriber(opts SubscriberOptions) (message.Subscriber
 }
 
 // Ping pings the database.
+// A SQLite file that does not exist yet is fine when its folder can be created: Ping
+// creates nothing.
 func (t *sqlTransport) Ping(ctx context.Context) error {
+	if t.sqliteFile != "" {
+		if _, err := os.Stat(t.sqliteFile); errors.Is(err, fs.ErrNotExist) {
+			return checkCreatable(filepath.Dir(t.sqliteFile))
+		}
+	}
 	if err := t.db.PingContext(ctx); err != nil {
 		return fmt.Errorf("sql ping %s: %w", t.dialect, err)
 	}

@@ -3,13 +3,49 @@ package transport
 import (
 	stdsql "database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 )
+
+// EnsureSQLiteDir creates the folder of the SQLite database file path, if path is not
+// empty.
+func EnsureSQLiteDir(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return fmt.Errorf("create folder of %s: %w", path, err)
+	}
+	return nil
+}
+
+// checkCreatable reports whether dir exists as a folder or could be created: its nearest
+// existing ancestor is a folder.
+func checkCreatable(dir string) error {
+	for d := dir; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err == nil {
+			if !fi.IsDir() {
+				return fmt.Errorf("sqlite: %s is not a folder", d)
+			}
+			return nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		if filepath.Dir(d) == d {
+			return fmt.Errorf("sqlite: no existing folder above %s", dir)
+		}
+	}
+}
 
 // sqliteBatchSize is how many rows one poll reads.
 const sqliteBatchSize = 100

@@ -31,6 +31,9 @@ func Open(ctx context.Context, dialect, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("users store: dialect %q not supported (postgres or sqlite)", dialect)
 	}
 	if dialect == topology.DialectSQLite && !strings.HasPrefix(dsn, "file:") {
+		if err := transport.EnsureSQLiteDir(dsn); err != nil {
+			return nil, fmt.Errorf("users store: %w", err)
+		}
 		dsn = transport.SQLiteDSN(dsn)
 	}
 	db, err := sql.Open(schema.Driver, dsn)
