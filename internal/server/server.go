@@ -105,5 +105,12 @@ func (h *HTTP) Run(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the listener of a server that was never run.
-func (h *HTTP) Close() error { return h.srv.Close() }
+// Close stops the server at once: it closes the listener, also of a server that was
+// never run, and every connection.
+func (h *HTTP) Close() error {
+	err := h.srv.Close()
+	if lerr := h.ln.Close(); lerr != nil && !errors.Is(lerr, net.ErrClosed) {
+		err = errors.Join(err, lerr)
+	}
+	return err
+}

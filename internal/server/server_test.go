@@ -65,3 +65,19 @@ func TestRunStopsAllWhenOneFails(t *testing.T) {
 		t.Error("the other runner was not stopped")
 	}
 }
+
+func TestCloseReleasesTheAddressOfAServerNeverRun(t *testing.T) {
+	h, err := Listen(HTTPConfig{Addr: "127.0.0.1:0", Handler: http.NotFoundHandler()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := h.Addr()
+	if err := h.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	again, err := Listen(HTTPConfig{Addr: addr, Handler: http.NotFoundHandler()})
+	if err != nil {
+		t.Fatalf("address still taken after Close: %v", err)
+	}
+	_ = again.Close()
+}
