@@ -77,14 +77,14 @@ func TestBroadcastStartsAtEnd(t *testing.T) {
 			// An instance that was there before keeps the topic (and its tables or
 			// stream) in use while the old messages are published.
 			early, _ := subscribe(t, tr, topic, "early")
-			publish(t, pub, topic, "old-1")
-			publish(t, pub, topic, "old-2")
-			// Both are acked: watermill-sql on PostgreSQL holds the transaction of a
-			// batch open until its last message is acked, and an open transaction hides
-			// every newer one from all subscribers.
-			for _, want := range []string{"old-1", "old-2"} {
-				if got := receive(t, early); got != want {
-					t.Fatalf("early instance got %s, want %s", got, want)
+			// Each is received and acked before the next is published: watermill-sql
+			// holds a batch's transaction open until its last message is acked, which
+			// on PostgreSQL hides newer transactions from every subscriber and on MySQL
+			// makes a publish wait for the batch's read locks.
+			for _, m := range []string{"old-1", "old-2"} {
+				publish(t, pub, topic, m)
+				if got := receive(t, early); got != m {
+					t.Fatalf("early instance got %s, want %s", got, m)
 				}
 			}
 
@@ -92,6 +92,11 @@ func TestBroadcastStartsAtEnd(t *testing.T) {
 			publish(t, pub, topic, "new")
 			if got := receive(t, fresh); got != "new" {
 				t.Fatalf("fresh instance got %s first, want new (only messages published after it subscribed)", got)
+			}
+			// Every instance gets every message; acking it also ends the early
+			// instance's batch, which on MySQL holds locks until then.
+			if got := receive(t, early); got != "new" {
+				t.Fatalf("early instance got %s, want new", got)
 			}
 		})
 	}
@@ -120,11 +125,12 @@ func TestBroadcastResumes(t *testing.T) {
 			// Acks of a batch are committed with its transaction, so m1 and m1b may
 			// come again (at-least-once); m2 must come, though it was published before
 			// the instance subscribed again.
-			publish(t, pub, topic, "m1")
-			publish(t, pub, topic, "m1b")
-			for _, want := range []string{"m1", "m1b"} {
-				if got := receive(t, msgs); got != want {
-					t.Fatalf("got %s, want %s", got, want)
+			// Each is received before the next is published: on MySQL a subscriber's
+			// batch holds its read locks until acked, and a publish waits for them.
+			for _, m := range []string{"m1", "m1b"} {
+				publish(t, pub, topic, m)
+				if got := receive(t, msgs); got != m {
+					t.Fatalf("got %s, want %s", got, m)
 				}
 			}
 			stop()

@@ -90,4 +90,13 @@
 // names it. On MySQL a consumer group's offsets row is inserted before it subscribes;
 // see mysqlOffsets for the deadlock this avoids. The transport has one *sql.DB (drivers
 // pgx and go-sql-driver/mysql), closed by Close.
+//
+// A subscriber reads a batch of rows in one transaction and keeps it open until the
+// batch's last message is acked, so a slow handler holds it: on PostgreSQL no newer
+// transaction is delivered to any subscriber of the database meanwhile (rows are read
+// up to the oldest running transaction), and on MySQL, whose subscriber reads
+// SERIALIZABLE, a publish to the topic waits for the batch's read locks. Publishes to a
+// MySQL topic are serialized per topic (a row lock in millrace_publish_locks held to
+// commit) so that rows commit in offset order: concurrent inserts could otherwise commit
+// out of order and a subscriber would ack past a row that commits later, losing it.
 package transport
