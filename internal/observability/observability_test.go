@@ -1,0 +1,124 @@
+package observability_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/millrace/millrace/internal/bus"
+	"github.com/millrace/millrace/internal/health"
+	"github.com/millrace/millrace/internal/observability"
+	"github.com/millrace/millrace/internal/router"
+	"github.com/millrace/millrace/topology"
+)
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// TestServiceEndpoints wires a service on the in-memory transport and checks its
+// three endpoints: a handled message shows in /metrics, the transport in /readyz, and
+// Close turns the service not ready.
+func TestServiceEndpoints(t *testing.T) {
+	ctx := context.Background()
+	o, err := observability.New(ctx, observability.Config{Service: "test", Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Tracing.Enabled() {
+		t.Error("tracing on without an OTLP endpoint")
+	}
+	topo, err := topology.Parse("observability-test.yaml", []byte(`version: 1
+transports:
+  mem: {kind: gochannel}
+topics:
+  jobs: {transport: mem}
+handlers:
+  work: {topic: jobs}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := o.OpenBus(topo, bus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	handled := make(chan struct{}, 1)
+	r, err := router.New(router.Config{Topology: topo, Bus: b, Instruments: o.Instruments(), CloseTimeout: 10 * time.Second,
+		Handlers: []router.Handler{handler{func(*message.Message) error { handled <- struct{}{}; return nil }}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() { _ = r.Close(); <-done })
+	<-r.Running()
+
+	mux := http.NewServeMux()
+	o.Register(mux)
+	srv := httptest.NewServer(o.HTTPMiddleware(mux))
+	t.Cleanup(srv.Close)
+
+	if err := b.Publisher().Publish("jobs", message.NewMessage(watermill.NewUUID(), nil)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-handled:
+	case <-time.After(30 * time.Second):
+		t.Fatal("message not handled")
+	}
+	want := `millrace_handler_deliveries_total{handler="work",outcome="ok",topic="jobs"} 1`
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, body := get(t, srv.URL+"/metrics")
+		if code == http.StatusOK && strings.Contains(body, want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics = %d without %s:\n%s", code, want, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	if code, _ := get(t, srv.URL+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz = %d", code)
+	}
+	code, body := get(t, srv.URL+"/readyz")
+	var rep health.Report
+	if err := json.Unmarshal([]byte(body), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if code != http.StatusOK || rep.Checks["transport:mem"] != health.CheckOK {
+		t.Errorf("/readyz = %d %s, want 200 with transport:mem ok", code, body)
+	}
+	if err := o.Close(ctx); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if code, body := get(t, srv.URL+"/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "draining") {
+		t.Errorf("/readyz after Close = %d %s, want 503 draining", code, body)
+	}
+}
+
+type handler struct{ fn func(*message.Message) error }
+
+func (handler) Name() string                               { return "work" }
+func (h handler) HandleMessage(msg *message.Message) error { return h.fn(msg) }
