@@ -77,7 +77,7 @@ The environment variable MILLRACE_TOPOLOGY gives the default (else "` + config.D
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newTopologyCommand(), newCheckCommand())
+	root.AddCommand(newTopologyCommand(), newCheckCommand(), newProbeCommand())
 	return root
 }
 

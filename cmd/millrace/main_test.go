@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,5 +178,24 @@ handlers:
 
 	if code, _, _ := runCLI(t, "topology", "graph", "--format", "svg", file); code != exitUsage {
 		t.Errorf("unknown format: exit %d, want %d", code, exitUsage)
+	}
+}
+
+func TestProbe(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/readyz" {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	if code, _, stderr := runCLI(t, "probe", srv.URL+"/readyz"); code != exitOK {
+		t.Errorf("probe of a 200 endpoint: exit %d: %s", code, stderr)
+	}
+	code, _, stderr := runCLI(t, "probe", srv.URL+"/other")
+	if code != exitFailure || !strings.Contains(stderr, "503") {
+		t.Errorf("probe of a 503 endpoint: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, _ := runCLI(t, "probe", "--timeout", "500ms", "http://127.0.0.1:1/"); code != exitFailure {
+		t.Errorf("probe of a closed port: exit %d, want %d", code, exitFailure)
 	}
 }
