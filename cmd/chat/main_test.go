@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +13,7 @@ import (
 )
 
 // TestRunServesAndStops runs the binary's run function on the local profile: it serves
-// the health check and exits 0 when its context ends.
+// the page, health, readiness and metrics, and exits 0 when its context ends.
 func TestRunServesAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -30,13 +32,24 @@ func TestRunServesAndStops(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("not listening")
 	}
-	resp, err := http.Get("http://" + addr + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("healthz: %d", resp.StatusCode)
+	for path, want := range map[string]string{
+		"/healthz": "",
+		"/readyz":  `"transport:memory":"ok"`,
+		"/metrics": "process_start_time_seconds",
+		"/":        "<!doctype html>",
+	} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
+		}
+		if !strings.Contains(strings.ToLower(string(body)), strings.ToLower(want)) {
+			t.Errorf("%s lacks %q:\n%.400s", path, want, body)
+		}
 	}
 	cancel()
 	if c := <-code; c != 0 {

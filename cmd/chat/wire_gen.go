@@ -9,8 +9,8 @@ package main
 import (
 	"context"
 	"github.com/millrace/millrace/config"
-	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/chatapp"
+	"github.com/millrace/millrace/internal/observability"
 	"log/slog"
 )
 
@@ -23,24 +23,37 @@ func build(ctx context.Context, src config.Source, store chatapp.HistoryStore, a
 	if err != nil {
 		return nil, nil, err
 	}
-	busBus, cleanup, err := bus.Provide(topology, logger)
+	serviceName := _wireServiceNameValue
+	observabilityObservability, cleanup, err := observability.Provide(ctx, serviceName, logger)
 	if err != nil {
 		return nil, nil, err
 	}
-	history, cleanup2, err := chatapp.ProvideHistory(ctx, topology, store, logger)
+	bus, cleanup2, err := observability.ProvideBus(topology, observabilityObservability, logger)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	app, cleanup3, err := chatapp.Provide(topology, busBus, history, logger, addr, origins)
+	history, cleanup3, err := chatapp.ProvideHistory(ctx, topology, store, logger)
 	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	app, cleanup4, err := chatapp.Provide(topology, bus, history, logger, addr, origins, observabilityObservability)
+	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	return app, func() {
+		cleanup4()
 		cleanup3()
 		cleanup2()
 		cleanup()
 	}, nil
 }
+
+var (
+	_wireServiceNameValue = observability.ServiceName("chat")
+)

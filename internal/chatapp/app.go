@@ -12,6 +12,7 @@ import (
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/logging"
+	"github.com/millrace/millrace/internal/observability"
 	"github.com/millrace/millrace/internal/router"
 	"github.com/millrace/millrace/internal/server"
 	"github.com/millrace/millrace/topology"
@@ -40,6 +41,9 @@ type Config struct {
 	MessagesTopic, PresenceTopic string
 	// Chat tunes the chat service; its Events, History and Logger are set by New.
 	Chat chat.Config
+	// Observability, when set, adds /metrics, /healthz and /readyz to the HTTP server,
+	// traces requests and instruments the fanout handler.
+	Observability *observability.Observability
 }
 
 func (c *Config) setDefaults() {
@@ -123,18 +127,27 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chat app: %w", err)
 	}
-	r, err := router.New(router.Config{
+	rc := router.Config{
 		Topology: cfg.Topology,
 		Bus:      cfg.Bus,
 		Logger:   cfg.Logger,
 		Handlers: []router.Handler{fanout},
-	})
+	}
+	var handler http.Handler = service
+	if o := cfg.Observability; o != nil {
+		rc.Instruments = o.Instruments()
+		mux := http.NewServeMux()
+		o.Register(mux)
+		mux.Handle("/", service)
+		handler = o.HTTPMiddleware(mux)
+	}
+	r, err := router.New(rc)
 	if err != nil {
 		return nil, fmt.Errorf("chat app: %w", err)
 	}
 	h, err := server.Listen(server.HTTPConfig{
 		Addr:    cfg.Addr,
-		Handler: correlation.Middleware(service),
+		Handler: correlation.Middleware(handler),
 		Logger:  cfg.Logger,
 	})
 	if err != nil {

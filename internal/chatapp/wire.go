@@ -8,6 +8,7 @@ import (
 
 	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/chat"
+	"github.com/millrace/millrace/internal/observability"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -27,10 +28,10 @@ func ProvideHistory(ctx context.Context, topo *topology.Topology, store HistoryS
 }
 
 // Provide builds the App on the default chat topics; the cleanup releases it.
-func Provide(topo *topology.Topology, b *bus.Bus, history chat.History, logger *slog.Logger, addr Addr, origins Origins) (*App, func(), error) {
+func Provide(topo *topology.Topology, b *bus.Bus, history chat.History, logger *slog.Logger, addr Addr, origins Origins, o *observability.Observability) (*App, func(), error) {
 	app, err := New(Config{
 		Topology: topo, Bus: b, History: history, Logger: logger, Addr: string(addr),
-		Chat: chat.Config{OriginPatterns: origins},
+		Chat: chat.Config{OriginPatterns: origins}, Observability: o,
 	})
 	if err != nil {
 		return nil, nil, err
