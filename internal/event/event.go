@@ -1,7 +1,7 @@
 package event
 
 import (
-	"fmt"
+	"strconv"
 
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 )
@@ -21,7 +21,7 @@ type Event interface {
 
 // Type returns the CloudEvents type of ev: "<name>.v<version>".
 func Type(ev Event) string {
-	return fmt.Sprintf("%s.v%d", ev.EventName(), ev.EventVersion())
+	return ev.EventName() + ".v" + strconv.Itoa(ev.EventVersion())
 }
 
 // Metadata keys set on every published event message.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -19,6 +20,11 @@ import (
 // AttemptsKey is the metadata key holding how many times the current delivery of a
 // message has been tried; a poisoned message carries the final count.
 const AttemptsKey = "attempts"
+
+// PoisonedAtKey is the metadata key holding when a message was poisoned, in RFC 3339
+// with nanoseconds, UTC. It dates a poisoned copy on every transport, including those
+// whose store keeps no time of its own (RabbitMQ).
+const PoisonedAtKey = "poisoned_at"
 
 // correlate makes sure msg has a correlation id (a new one when it arrived without) and
 // puts it and the message id, as causation, into the message context.
@@ -44,7 +50,10 @@ func resetAttempts(h message.HandlerFunc) message.HandlerFunc {
 // countAttempt increments the attempt count; it runs inside retry, once per attempt.
 func countAttempt(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
-		n, _ := strconv.Atoi(msg.Metadata.Get(AttemptsKey))
+		n := 0
+		if v := msg.Metadata.Get(AttemptsKey); v != "" {
+			n, _ = strconv.Atoi(v)
+		}
 		msg.Metadata.Set(AttemptsKey, strconv.Itoa(n+1))
 		return h(msg)
 	}
@@ -93,6 +102,7 @@ type poisonPublisher struct {
 func (p *poisonPublisher) Publish(topic string, msgs ...*message.Message) error {
 	for _, msg := range msgs {
 		msg.Metadata.Set(middleware.PoisonedHandlerKey, p.handler)
+		msg.Metadata.Set(PoisonedAtKey, time.Now().UTC().Format(time.RFC3339Nano))
 		// The handler's context may be cancelled (timeout) or done; publishing the
 		// poisoned copy must not fail because of it.
 		ctx := context.WithoutCancel(msg.Context())
