@@ -78,6 +78,7 @@ The environment variable MILLRACE_TOPOLOGY gives the default (else "` + config.D
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newTopologyCommand(), newCheckCommand(), newProbeCommand())
+	root.AddCommand(newPoisonCommand(), newPublishCommand(), newTailCommand())
 	return root
 }
 

@@ -1,0 +1,198 @@
+package poison
+
+import (
+	"context"
+	stdsql "database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/millrace/millrace/internal/transport"
+	"github.com/millrace/millrace/topology"
+)
+
+// sqlStore reads the messages tables of a watermill-sql transport.
+type sqlStore struct {
+	db      *stdsql.DB
+	dialect string
+}
+
+var _ Store = (*sqlStore)(nil)
+
+func openSQL(cfg *topology.SQLConfig) (*sqlStore, error) {
+	if cfg == nil {
+		return nil, fmt.Errorf("missing sql config")
+	}
+	sch, err := transport.NewSQLSchema(cfg.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	dsn := cfg.DSN.Reveal()
+	if cfg.Dialect == topology.DialectSQLite && !strings.HasPrefix(dsn, "file:") {
+		dsn = transport.SQLiteDSN(dsn)
+	}
+	db, err := stdsql.Open(sch.Driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s %s: %w", cfg.Dialect, cfg.DSN, err)
+	}
+	return &sqlStore{db: db, dialect: cfg.Dialect}, nil
+}
+
+// quote quotes an identifier for the dialect.
+func (s *sqlStore) quote(name string) string {
+	if s.dialect == topology.DialectMySQL {
+		return "`" + name + "`"
+	}
+	return `"` + name + `"`
+}
+
+// table is the messages table of topic, as watermill-sql names it.
+func (s *sqlStore) table(topic string) string { return s.quote("watermill_" + topic) }
+
+// arg is the placeholder of the n-th argument (from 1).
+func (s *sqlStore) arg(n int) string {
+	if s.dialect == topology.DialectPostgres {
+		return "$" + strconv.Itoa(n)
+	}
+	return "?"
+}
+
+// exists reports whether topic has its messages table.
+func (s *sqlStore) exists(ctx context.Context, topic string) (bool, error) {
+	var (
+		q    string
+		name = "watermill_" + topic
+	)
+	switch s.dialect {
+	case topology.DialectPostgres:
+		q = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ANY (current_schemas(false)) AND table_name = $1`
+	case topology.DialectMySQL:
+		q = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?`
+	default:
+		q = `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, q, name).Scan(&n); err != nil {
+		return false, fmt.Errorf("look up table %s: %w", name, err)
+	}
+	return n > 0, nil
+}
+
+func (s *sqlStore) List(ctx context.Context, topic string) ([]Entry, error) {
+	return s.query(ctx, topic, "", nil)
+}
+
+func (s *sqlStore) Get(ctx context.Context, topic, id string) ([]Entry, error) {
+	out, err := s.query(ctx, topic, " WHERE "+s.quote("uuid")+" = "+s.arg(1), []any{id})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s on %s: %w", id, topic, ErrNotFound)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) query(ctx context.Context, topic, where string, args []any) ([]Entry, error) {
+	if ok, err := s.exists(ctx, topic); err != nil || !ok {
+		return nil, err
+	}
+	q := "SELECT " + s.quote("offset") + ", " + s.quote("uuid") + ", " + s.quote("created_at") + ", " +
+		s.quote("payload") + ", " + s.quote("metadata") + " FROM " + s.table(topic) + where +
+		" ORDER BY " + s.quote("offset")
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read poison topic %s: %w", topic, err)
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var (
+			offset   int64
+			uuid     string
+			created  any
+			payload  []byte
+			metadata []byte
+		)
+		if err := rows.Scan(&offset, &uuid, &created, &payload, &metadata); err != nil {
+			return nil, fmt.Errorf("read poison topic %s: %w", topic, err)
+		}
+		msg := message.NewMessage(uuid, payload)
+		if len(metadata) > 0 {
+			if err := json.Unmarshal(metadata, &msg.Metadata); err != nil {
+				return nil, fmt.Errorf("poison topic %s, offset %d: metadata: %w", topic, offset, err)
+			}
+		}
+		out = append(out, Entry{PoisonTopic: topic, Ref: strconv.FormatInt(offset, 10), Message: msg, StoredAt: sqlTime(created)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read poison topic %s: %w", topic, err)
+	}
+	return out, nil
+}
+
+// sqlTime reads a created_at column, which drivers return as a time or as text.
+func sqlTime(v any) time.Time {
+	switch v := v.(type) {
+	case time.Time:
+		return v
+	case []byte:
+		return parseSQLTime(string(v))
+	case string:
+		return parseSQLTime(v)
+	}
+	return time.Time{}
+}
+
+func parseSQLTime(s string) time.Time {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+func (s *sqlStore) Remove(ctx context.Context, topic string, refs ...string) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	if ok, err := s.exists(ctx, topic); err != nil || !ok {
+		return err
+	}
+	marks := make([]string, len(refs))
+	args := make([]any, len(refs))
+	for i, ref := range refs {
+		n, err := strconv.ParseInt(ref, 10, 64)
+		if err != nil {
+			return fmt.Errorf("poison topic %s: bad offset %q", topic, ref)
+		}
+		marks[i], args[i] = s.arg(i+1), n
+	}
+	q := "DELETE FROM " + s.table(topic) + " WHERE " + s.quote("offset") + " IN (" + strings.Join(marks, ", ") + ")"
+	if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("remove from poison topic %s: %w", topic, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) Purge(ctx context.Context, topic string) (int, error) {
+	if ok, err := s.exists(ctx, topic); err != nil || !ok {
+		return 0, err
+	}
+	res, err := s.db.ExecContext(ctx, "DELETE FROM "+s.table(topic))
+	if err != nil {
+		return 0, fmt.Errorf("purge poison topic %s: %w", topic, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("purge poison topic %s: %w", topic, err)
+	}
+	return int(n), nil
+}
+
+func (s *sqlStore) Close() error { return s.db.Close() }
