@@ -1,0 +1,88 @@
+// Command mailer is the mailer of the registration example: it runs the
+// send-verification-email (users.registered) and send-welcome-email (users.verified)
+// handlers, sends their emails over SMTP and publishes mail.sent.
+//
+// Settings (flag, else environment variable, else default):
+//
+//	-topology     MILLRACE_TOPOLOGY      profile name or YAML path (default local)
+//	-database-dsn MILLRACE_DATABASE_DSN  users database, shared with cmd/users (default:
+//	                                     the DSN of the outbox transport of users.registered)
+//	-smtp-addr    MILLRACE_SMTP_ADDR     SMTP server (default 127.0.0.1:1025)
+//	-from         MILLRACE_MAIL_FROM     sender address
+//	-public-url   MILLRACE_PUBLIC_URL    base URL of verification links (default http://localhost:8081)
+//	-token-ttl    MILLRACE_TOKEN_TTL     verification link lifetime (default 24h)
+//	-log-level    MILLRACE_LOG_LEVEL     debug, info, warn or error (default info)
+//	              MILLRACE_TOPIC_PREFIX  prefix of every event topic (default none)
+//
+// Exit status: 0 after a clean shutdown (SIGINT, SIGTERM), 1 on failure, 2 on a usage
+// error.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/millrace/millrace/config"
+	"github.com/millrace/millrace/internal/logging"
+	"github.com/millrace/millrace/internal/signup"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil)
+	stop()
+	os.Exit(code)
+}
+
+// run parses args and runs the mailer until ctx is done. ready, when not nil, receives
+// the mailer once its handlers consume.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(*signup.Mailer)) int {
+	s, err := signup.FromEnv(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "mailer: %v\n", err)
+		return 2
+	}
+	fs := flag.NewFlagSet("mailer", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := s.RegisterFlags(fs, getenv, "topology", "log-level", "database-dsn", "smtp-addr", "from", "public-url", "token-ttl")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(f.LogLevel)); err != nil {
+		fmt.Fprintf(stderr, "mailer: log level: %v\n", err)
+		return 2
+	}
+	logger, err := logging.New(stderr, logging.Options{Level: lvl})
+	if err != nil {
+		fmt.Fprintf(stderr, "mailer: %v\n", err)
+		return 1
+	}
+	m, cleanup, err := initMailer(ctx, config.Source(f.Topology), s, logger)
+	if err != nil {
+		logger.Error("start mailer", "error", err)
+		return 1
+	}
+	defer cleanup()
+	logger.Info("mailer running", "smtp", s.SMTPAddr, "topology", f.Topology)
+	if ready != nil {
+		go func() {
+			select {
+			case <-m.Router.Running():
+				ready(m)
+			case <-ctx.Done():
+			}
+		}()
+	}
+	if err := m.Run(ctx); err != nil {
+		logger.Error("mailer failed", "error", err)
+		return 1
+	}
+	return 0
+}

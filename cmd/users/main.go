@@ -1,0 +1,84 @@
+// Command users is the users service of the registration example: the HTTP API
+// (POST /users, GET /users/verify, GET /users/{id}, GET /stats, GET /healthz), the
+// outbox relay that moves users.* events from the users database to their transport,
+// and the update-user-stats handler.
+//
+// Settings (flag, else environment variable, else default):
+//
+//	-topology     MILLRACE_TOPOLOGY             profile name or YAML path (default local)
+//	-database-dsn MILLRACE_DATABASE_DSN         users database (default: the DSN of the
+//	                                            outbox transport of users.registered)
+//	-http-addr    MILLRACE_HTTP_ADDR            listen address (default :8081)
+//	-public-url   MILLRACE_PUBLIC_URL           base URL of links (default http://localhost:8081)
+//	-outbox-poll  MILLRACE_OUTBOX_POLL_INTERVAL relay poll interval (default 10ms)
+//	-token-ttl    MILLRACE_TOKEN_TTL            verification link lifetime (default 24h)
+//	-log-level    MILLRACE_LOG_LEVEL            debug, info, warn or error (default info)
+//	              MILLRACE_TOPIC_PREFIX         prefix of every event topic (default none)
+//	              MILLRACE_OUTBOX_TOPIC         outbox table watermill_<topic> (default outbox)
+//
+// Exit status: 0 after a clean shutdown (SIGINT, SIGTERM), 1 on failure, 2 on a usage
+// error.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/millrace/millrace/config"
+	"github.com/millrace/millrace/internal/logging"
+	"github.com/millrace/millrace/internal/signup"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil)
+	stop()
+	os.Exit(code)
+}
+
+// run parses args and serves until ctx is done. ready, when not nil, receives the
+// service once it listens.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(*signup.Users)) int {
+	s, err := signup.FromEnv(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "users: %v\n", err)
+		return 2
+	}
+	fs := flag.NewFlagSet("users", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := s.RegisterFlags(fs, getenv, "topology", "log-level", "database-dsn", "http-addr", "public-url", "outbox-poll", "token-ttl")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(f.LogLevel)); err != nil {
+		fmt.Fprintf(stderr, "users: log level: %v\n", err)
+		return 2
+	}
+	logger, err := logging.New(stderr, logging.Options{Level: lvl})
+	if err != nil {
+		fmt.Fprintf(stderr, "users: %v\n", err)
+		return 1
+	}
+	svc, cleanup, err := initUsers(ctx, config.Source(f.Topology), s, logger)
+	if err != nil {
+		logger.Error("start users service", "error", err)
+		return 1
+	}
+	defer cleanup()
+	logger.Info("users service listening", "addr", svc.HTTP.Addr(), "topology", f.Topology)
+	if ready != nil {
+		ready(svc)
+	}
+	if err := svc.Run(ctx); err != nil {
+		logger.Error("users service failed", "error", err)
+		return 1
+	}
+	return 0
+}
