@@ -79,6 +79,7 @@ The environment variable MILLRACE_TOPOLOGY gives the default (else "` + config.D
 	root.SetErr(stderr)
 	root.AddCommand(newTopologyCommand(), newCheckCommand(), newProbeCommand())
 	root.AddCommand(newPoisonCommand(), newPublishCommand(), newTailCommand())
+	root.AddCommand(newDemoCommand())
 	return root
 }
 

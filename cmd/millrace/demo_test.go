@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime/quotedprintable"
+	"net/http"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is a bytes.Buffer the logger and the test share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+var demoAddr = regexp.MustCompile(`msg="demo running" addr=(\S+)`)
+
+// startDemo runs "millrace demo" on data and returns its base URL and a stop function
+// that waits for a clean exit.
+func startDemo(t *testing.T, data string) (string, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--data", data, "--http-addr", "127.0.0.1:0"}, &stdout, &stderr)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := demoAddr.FindStringSubmatch(stderr.String()); m != nil {
+			stopped := false
+			return "http://" + m[1], func() {
+				if stopped {
+					return
+				}
+				stopped = true
+				cancel()
+				select {
+				case code := <-done:
+					if code != exitOK {
+						t.Errorf("demo exit %d:\n%s", code, stderr.String())
+					}
+				case <-time.After(30 * time.Second):
+					t.Error("demo did not stop")
+				}
+			}
+		}
+		select {
+		case code := <-done:
+			cancel()
+			t.Fatalf("demo exited %d:\n%s", code, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("demo did not start:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// storedEmails returns the bodies of the emails in dir, oldest first.
+func storedEmails(t *testing.T, dir string) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	var bodies []string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := mail.ReadMessage(bytes.NewReader(data))
+		if err != nil {
+			continue // still being written
+		}
+		body, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
+		if err != nil {
+			continue
+		}
+		bodies = append(bodies, msg.Header.Get("Subject")+"\n"+string(body))
+	}
+	return bodies
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestDemo runs the embedded default: register, find the verification email in the
+// data folder, follow its link, find the welcome email; after a restart on the same
+// folder the user is still there, active, and the statistics are kept.
+func TestDemo(t *testing.T) {
+	data := t.TempDir()
+	mailDir := filepath.Join(data, "mail")
+	base, stop := startDemo(t, data)
+	defer stop()
+
+	resp, err := http.Post(base+"/users", "application/json", strings.NewReader(`{"email":"ada@example.com","name":"Ada","password":"correct horse"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("register: %d", resp.StatusCode)
+	}
+	location := resp.Header.Get("Location")
+
+	waitFor(t, "the verification email", func() bool { return len(storedEmails(t, mailDir)) >= 1 })
+	body := storedEmails(t, mailDir)[0]
+	i := strings.Index(body, "/users/verify?token=")
+	if i < 0 {
+		t.Fatalf("no link in %q", body)
+	}
+	link := strings.Fields(body[i:])[0]
+	resp, err = http.Get(base + link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("verify: %d", resp.StatusCode)
+	}
+	waitFor(t, "the welcome email", func() bool { return len(storedEmails(t, mailDir)) >= 2 })
+	waitFor(t, "statistics", func() bool { return demoStats(t, base) == [2]int{1, 1} })
+	stop()
+
+	base, stop2 := startDemo(t, data)
+	defer stop2()
+	resp, err = http.Get(base + location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var u struct{ Status string }
+	err = json.NewDecoder(resp.Body).Decode(&u)
+	resp.Body.Close()
+	if err != nil || u.Status != "active" {
+		t.Errorf("user after restart: %+v %v", u, err)
+	}
+	if got := demoStats(t, base); got != [2]int{1, 1} {
+		t.Errorf("stats after restart %v, want [1 1]", got)
+	}
+	if n := len(storedEmails(t, mailDir)); n != 2 {
+		t.Errorf("%d emails after restart, want 2 (nothing sent twice)", n)
+	}
+}
+
+func demoStats(t *testing.T, base string) [2]int {
+	t.Helper()
+	resp, err := http.Get(base + "/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Total  int `json:"total_users"`
+		Active int `json:"active_users"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	return [2]int{st.Total, st.Active}
+}
