@@ -444,7 +444,7 @@ With a terminal on stderr, runs of ` + strconv.Itoa(progressMin) + ` messages or
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be replayed and change nothing")
 	cmd.Flags().IntVar(&limit, "limit", 0, "replay at most this many messages (0: no limit)")
 	cmd.Flags().StringVar(&to, "to", "", "publish to this topic instead of the one each message was poisoned from")
-	cmd.Flags().StringVar(&rateS, "rate", "", "at most this many messages per second, as N/s, N/m or N (per second)")
+	cmd.Flags().StringVar(&rateS, "rate", "", "replay at most this fast: N/s or N/m (N alone is per second; default: no limit)")
 	return cmd
 }
 
