@@ -68,6 +68,8 @@ type stack struct {
 // options tune a stack.
 type options struct {
 	maxAttempts int
+	// concurrency of send-verification-email (default 2).
+	concurrency int
 	// noRelay leaves the outbox relay stopped (start it with startRelay).
 	noRelay bool
 }
@@ -82,9 +84,10 @@ func randomPrefix(t *testing.T) string {
 }
 
 // testTopology returns the topology of p with unique topic names.
-func testTopology(t *testing.T, p profile, prefix string, maxAttempts int) *topology.Topology {
+func testTopology(t *testing.T, p profile, prefix string, o options) *topology.Topology {
 	t.Helper()
-	y := "version: 1\ntransports:\n" + p.transports(t) + strings.NewReplacer("P.", prefix, "BUS", p.bus, "OUTBOX", p.outbox, "ATTEMPTS", fmt.Sprint(maxAttempts)).Replace(`topics:
+	y := "version: 1\ntransports:\n" + p.transports(t) + strings.NewReplacer("P.", prefix, "BUS", p.bus, "OUTBOX", p.outbox,
+		"ATTEMPTS", fmt.Sprint(o.maxAttempts), "CONCURRENCY", fmt.Sprint(o.concurrency)).Replace(`topics:
   P.users.registered: {transport: BUS, outbox: OUTBOX}
   P.users.verified:   {transport: BUS, outbox: OUTBOX}
   P.mail.sent:        {transport: BUS}
@@ -93,7 +96,7 @@ defaults:
   retry: {max_attempts: ATTEMPTS, initial_interval: 20ms, max_interval: 100ms, multiplier: 2}
   poison: {topic: "{topic}.poison"}
 handlers:
-  send-verification-email: {topic: P.users.registered, concurrency: 2}
+  send-verification-email: {topic: P.users.registered, concurrency: CONCURRENCY}
   send-welcome-email:      {topic: P.users.verified}
   update-user-stats:       {topic: "P.users.*"}
 `)
@@ -118,8 +121,11 @@ func startStack(t *testing.T, p profile, o options) *stack {
 	if o.maxAttempts == 0 {
 		o.maxAttempts = 5
 	}
+	if o.concurrency == 0 {
+		o.concurrency = 2
+	}
 	prefix := randomPrefix(t)
-	topo := testTopology(t, p, prefix, o.maxAttempts)
+	topo := testTopology(t, p, prefix, o)
 	st := &stack{t: t, prefix: prefix, smtp: startSMTP(t), topo: topo, done: make(chan error, 1)}
 	s := signup.Settings{
 		HTTPAddr:    "127.0.0.1:0",

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -116,6 +117,7 @@ func (o *Outbox) Publish(ctx context.Context, tx *sql.Tx, evs ...event.Event) er
 type Relay struct {
 	fwd *forwarder.Forwarder
 	sub *wsql.Subscriber
+	ran atomic.Bool
 }
 
 // NewRelay returns a relay of the outbox publishing to out (the bus's routed publisher).
@@ -136,6 +138,7 @@ func (o *Outbox) NewRelay(out message.Publisher) (*Relay, error) {
 
 // Run relays until ctx is done, then stops; it returns nil after a clean stop.
 func (r *Relay) Run(ctx context.Context) error {
+	r.ran.Store(true)
 	if err := r.fwd.Run(ctx); err != nil {
 		return fmt.Errorf("outbox relay: %w", err)
 	}
@@ -145,7 +148,12 @@ func (r *Relay) Run(ctx context.Context) error {
 // Running is closed once the relay consumes.
 func (r *Relay) Running() chan struct{} { return r.fwd.Running() }
 
-// Close stops the relay and its subscriber. It is safe to call more than once.
+// Close stops the relay and its subscriber. It is safe to call more than once. A relay
+// that never ran only closes its subscriber: closing an idle Watermill router waits for
+// its close timeout.
 func (r *Relay) Close() error {
+	if !r.ran.Load() {
+		return r.sub.Close()
+	}
 	return errors.Join(r.fwd.Close(), r.sub.Close())
 }

@@ -1,0 +1,149 @@
+package registration_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+
+	"github.com/millrace/millrace/internal/correlation"
+)
+
+// faultProfiles are the profiles the fault tests run on: no servers, and the usual
+// production shape (PostgreSQL outbox relayed to RabbitMQ).
+var faultProfiles = []profile{profiles[0], profiles[1]}
+
+func (st *stack) mustRegister(email string) {
+	st.t.Helper()
+	resp, body := st.register(email, "Someone", "0123456789", correlation.New())
+	if resp.StatusCode != http.StatusCreated {
+		st.t.Fatalf("register %s: %d %v", email, resp.StatusCode, body)
+	}
+}
+
+// TestDuplicateDeliverySendsOneEmail publishes the users.registered message a second
+// time, with its id, as a broker redelivery would: no second email goes out. The
+// handler consumes with concurrency 1, so a later registration's email is a barrier:
+// once it arrives, the duplicate has been handled.
+func TestDuplicateDeliverySendsOneEmail(t *testing.T) {
+	for _, p := range faultProfiles {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			st := startStack(t, p, options{concurrency: 1})
+			registered := st.observe("users.registered")
+			st.mustRegister("once@example.com")
+			eventually(t, "the first email", flowTimeout, func() bool { return len(st.smtp.to("once@example.com")) == 1 })
+			eventually(t, "the observed event", flowTimeout, func() bool { return len(registered()) == 1 })
+
+			orig := registered()[0]
+			dup := message.NewMessage(orig.UUID, orig.Payload)
+			for k, v := range orig.Metadata {
+				dup.Metadata.Set(k, v)
+			}
+			if err := st.app.Bus.Publisher().Publish(st.prefix+"users.registered", dup); err != nil {
+				t.Fatal(err)
+			}
+			st.mustRegister("barrier@example.com")
+			eventually(t, "the barrier email", flowTimeout, func() bool { return len(st.smtp.to("barrier@example.com")) == 1 })
+			eventually(t, "the duplicate delivered", flowTimeout, func() bool { return len(registered()) == 3 })
+			if n := len(st.smtp.to("once@example.com")); n != 1 {
+				t.Errorf("%d emails after a duplicate delivery, want 1", n)
+			}
+			if total, _ := st.stats(); total != 2 {
+				t.Errorf("total_users %v after a duplicate delivery, want 2", total)
+			}
+		})
+	}
+}
+
+// TestSMTPRecoversOnFourthAttempt makes the SMTP server answer 451 to the first three
+// attempts: the router retries with backoff and the fourth attempt delivers one email.
+func TestSMTPRecoversOnFourthAttempt(t *testing.T) {
+	for _, p := range faultProfiles {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			st := startStack(t, p, options{maxAttempts: 5})
+			st.smtp.setFailFirst(3)
+			st.mustRegister("retry@example.com")
+			eventually(t, "the email", flowTimeout, func() bool { return len(st.smtp.to("retry@example.com")) == 1 })
+			if n := st.smtp.attemptsFor("retry@example.com"); n != 4 {
+				t.Errorf("%d SMTP attempts, want 4", n)
+			}
+		})
+	}
+}
+
+// TestSMTPDownForGoodPoisons rejects one recipient with 550 on every attempt: after the
+// policy's attempts the message goes to the poison topic with the SMTP error as its
+// reason, and the next user's email still goes out.
+func TestSMTPDownForGoodPoisons(t *testing.T) {
+	for _, p := range faultProfiles {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			st := startStack(t, p, options{maxAttempts: 3})
+			poisoned := st.observe("users.registered.poison")
+			st.smtp.setReject("bounce@example.com")
+			st.mustRegister("bounce@example.com")
+			st.mustRegister("next@example.com")
+			eventually(t, "the next user's email", flowTimeout, func() bool { return len(st.smtp.to("next@example.com")) == 1 })
+			eventually(t, "the poisoned message", flowTimeout, func() bool { return len(poisoned()) == 1 })
+			reason := poisoned()[0].Metadata.Get(middleware.ReasonForPoisonedKey)
+			if !strings.Contains(reason, "550") || !strings.Contains(reason, "mailbox unavailable") {
+				t.Errorf("poison reason %q does not carry the SMTP error", reason)
+			}
+			if n := st.smtp.attemptsFor("bounce@example.com"); n != 3 {
+				t.Errorf("%d SMTP attempts, want 3 (max_attempts)", n)
+			}
+			if n := len(st.smtp.to("bounce@example.com")); n != 0 {
+				t.Errorf("%d emails accepted for the rejected recipient", n)
+			}
+		})
+	}
+}
+
+// TestRelayStoppedBetweenCommitAndRelay commits registrations while no relay runs (as
+// after a crash right after the commit), then starts a relay: each email arrives once.
+func TestRelayStoppedBetweenCommitAndRelay(t *testing.T) {
+	for _, p := range faultProfiles {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			st := startStack(t, p, options{noRelay: true})
+			st.mustRegister("late@example.com")
+			st.mustRegister("later@example.com")
+			if n := len(st.smtp.to("late@example.com")); n != 0 {
+				t.Fatalf("%d emails without a relay", n)
+			}
+			var rows int
+			if err := st.app.Store.DB().QueryRow(`SELECT COUNT(*) FROM "watermill_` + st.app.Outbox.Topic() + `"`).Scan(&rows); err != nil || rows != 2 {
+				t.Fatalf("outbox rows %d (%v), want 2", rows, err)
+			}
+
+			relay, err := st.app.Outbox.NewRelay(st.app.Bus.Publisher())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- relay.Run(ctx) }()
+			t.Cleanup(func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("relay: %v", err)
+				}
+				_ = relay.Close()
+			})
+			for _, addr := range []string{"late@example.com", "later@example.com"} {
+				eventually(t, "the email to "+addr, flowTimeout, func() bool { return len(st.smtp.to(addr)) >= 1 })
+			}
+			eventually(t, "stats", flowTimeout, func() bool { total, _ := st.stats(); return total == 2 })
+			for _, addr := range []string{"late@example.com", "later@example.com"} {
+				if n := len(st.smtp.to(addr)); n != 1 {
+					t.Errorf("%d emails to %s, want 1", n, addr)
+				}
+			}
+		})
+	}
+}
