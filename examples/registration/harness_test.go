@@ -30,32 +30,32 @@ import (
 type profile struct {
 	name string
 	// transports returns the YAML of the transports section (indented two spaces).
-	transports func(t *testing.T) string
+	transports func(t testing.TB) string
 	bus        string
 	outbox     string
 }
 
 var profiles = []profile{
-	{"local", func(t *testing.T) string {
+	{"local", func(t testing.TB) string {
 		return fmt.Sprintf("  memory: {kind: gochannel}\n  db: {kind: sql, dialect: sqlite, dsn: %q}\n",
 			filepath.Join(t.TempDir(), "users.db"))
 	}, "memory", "db"},
-	{"postgres+rabbitmq", func(t *testing.T) string {
+	{"postgres+rabbitmq", func(t testing.TB) string {
 		return fmt.Sprintf("  rabbit: {kind: amqp, url: %q, durable: false}\n  pg: {kind: sql, dialect: postgres, dsn: %q}\n",
 			testenv.RabbitMQ(t), testenv.PostgresSchema(t))
 	}, "rabbit", "pg"},
-	{"postgres+redis", func(t *testing.T) string {
+	{"postgres+redis", func(t testing.TB) string {
 		return fmt.Sprintf("  redis: {kind: redisstream, addr: %q, block_time: 20ms}\n  pg: {kind: sql, dialect: postgres, dsn: %q}\n",
 			testenv.Redis(t), testenv.PostgresSchema(t))
 	}, "redis", "pg"},
-	{"postgres", func(t *testing.T) string {
+	{"postgres", func(t testing.TB) string {
 		return fmt.Sprintf("  pg: {kind: sql, dialect: postgres, dsn: %q, poll_interval: 20ms}\n", testenv.PostgresSchema(t))
 	}, "pg", "pg"},
 }
 
 // stack is a running users service and mailer on a test topology.
 type stack struct {
-	t      *testing.T
+	t      testing.TB
 	prefix string
 	app    *signup.App
 	base   string
@@ -75,7 +75,7 @@ type options struct {
 }
 
 // randomPrefix returns a topic prefix no other run uses.
-func randomPrefix(t *testing.T) string {
+func randomPrefix(t testing.TB) string {
 	b := make([]byte, 4)
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
@@ -84,7 +84,7 @@ func randomPrefix(t *testing.T) string {
 }
 
 // testTopology returns the topology of p with unique topic names.
-func testTopology(t *testing.T, p profile, prefix string, o options) *topology.Topology {
+func testTopology(t testing.TB, p profile, prefix string, o options) *topology.Topology {
 	t.Helper()
 	y := "version: 1\ntransports:\n" + p.transports(t) + strings.NewReplacer("P.", prefix, "BUS", p.bus, "OUTBOX", p.outbox,
 		"ATTEMPTS", fmt.Sprint(o.maxAttempts), "CONCURRENCY", fmt.Sprint(o.concurrency)).Replace(`topics:
@@ -107,7 +107,7 @@ handlers:
 	return topo
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if testing.Verbose() && os.Getenv("MILLRACE_TEST_LOGS") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -116,7 +116,7 @@ func testLogger(t *testing.T) *slog.Logger {
 
 // startStack builds and runs the services of profile p; everything stops when the test
 // ends.
-func startStack(t *testing.T, p profile, o options) *stack {
+func startStack(t testing.TB, p profile, o options) *stack {
 	t.Helper()
 	if o.maxAttempts == 0 {
 		o.maxAttempts = 5
@@ -229,7 +229,7 @@ func (st *stack) observe(topic string) func() []*message.Message {
 }
 
 // eventually polls cond every 20ms until it holds or the deadline passes.
-func eventually(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+func eventually(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {

@@ -37,7 +37,7 @@ type smtpServer struct {
 	notify chan struct{}
 }
 
-func startSMTP(t *testing.T) *smtpServer {
+func startSMTP(t testing.TB) *smtpServer {
 	t.Helper()
 	s := &smtpServer{attempts: map[string]int{}, reject: map[string]bool{}, notify: make(chan struct{}, 1)}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
@@ -143,4 +143,11 @@ func (ss *session) Data(r io.Reader) error {
 	default:
 	}
 	return nil
+}
+
+// count returns how many emails the server accepted.
+func (s *smtpServer) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.emails)
 }

@@ -1,0 +1,254 @@
+package outbox_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/millrace/millrace/internal/bus"
+	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/logging"
+	"github.com/millrace/millrace/internal/outbox"
+	"github.com/millrace/millrace/internal/testenv"
+	"github.com/millrace/millrace/topology"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+)
+
+// ping is the event the tests relay; Seq identifies it.
+type ping struct {
+	Seq int `json:"seq"`
+}
+
+func (ping) EventName() string { return "ping" }
+func (ping) EventVersion() int { return 1 }
+
+// relayEnv is an outbox in a fresh PostgreSQL schema relaying to transport kind.
+type relayEnv struct {
+	db    *sql.DB
+	ob    *outbox.Outbox
+	bus   *bus.Bus
+	topic string
+}
+
+func newRelayEnv(tb testing.TB, transportYAML string) *relayEnv {
+	tb.Helper()
+	dsn := testenv.PostgresSchema(tb)
+	topic := fmt.Sprintf("r%d.ping", time.Now().UnixNano()%1e9)
+	y := fmt.Sprintf("version: 1\ntransports:\n  pg: {kind: sql, dialect: postgres, dsn: %q}\n  out: %s\ntopics:\n  %s: {transport: out, outbox: pg}\n",
+		dsn, transportYAML, topic)
+	topo, err := topology.Parse("relay.yaml", []byte(y))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b, err := bus.Open(topo, bus.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = b.Close() })
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = db.Close() })
+	ob, err := outbox.New(context.Background(), db, outbox.Config{
+		Dialect: topology.DialectPostgres, Topic: "ob_" + topic[:10], Source: "test",
+		EventTopic: func(event.Event) string { return topic },
+	}, logging.Watermill(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &relayEnv{db: db, ob: ob, bus: b, topic: topic}
+}
+
+// subscribe returns the channel of the topic's messages for a test group.
+func (e *relayEnv) subscribe(tb testing.TB) <-chan *message.Message {
+	tb.Helper()
+	sub, err := e.bus.NewSubscriber("observer")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ch, err := sub.Subscribe(ctx, e.topic)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cancel(); _ = sub.Close() })
+	return ch
+}
+
+func (e *relayEnv) run(tb testing.TB) {
+	tb.Helper()
+	relay, err := e.ob.NewRelay(e.bus.Publisher())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- relay.Run(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Errorf("relay: %v", err)
+		}
+		_ = relay.Close()
+	})
+	<-relay.Running()
+}
+
+// publish writes ping seq in its own transaction, rolling back when rollback is set.
+func (e *relayEnv) publish(tb testing.TB, seq int, rollback bool) {
+	tx, err := e.db.Begin()
+	if err != nil {
+		tb.Error(err)
+		return
+	}
+	if err := e.ob.Publish(context.Background(), tx, ping{Seq: seq}); err != nil {
+		tb.Error(err)
+		_ = tx.Rollback()
+		return
+	}
+	if rollback {
+		err = tx.Rollback()
+	} else {
+		err = tx.Commit()
+	}
+	if err != nil {
+		tb.Error(err)
+	}
+}
+
+func seqOf(tb testing.TB, m *message.Message) int {
+	var p ping
+	if err := json.Unmarshal(m.Payload, &p); err != nil {
+		tb.Fatalf("payload %q: %v", m.Payload, err)
+	}
+	return p.Seq
+}
+
+// TestRelayDeliversCommittedOnly relays to RabbitMQ: committed events arrive once each,
+// in commit order, with their outbox message ids; rolled back ones never arrive.
+func TestRelayDeliversCommittedOnly(t *testing.T) {
+	e := newRelayEnv(t, fmt.Sprintf("{kind: amqp, url: %q, durable: false}", testenv.RabbitMQ(t)))
+	ch := e.subscribe(t)
+	for i := 1; i <= 6; i++ {
+		e.publish(t, i, i%2 == 0)
+	}
+	e.run(t)
+	var got []int
+	timeout := time.After(30 * time.Second)
+	for len(got) < 3 {
+		select {
+		case m := <-ch:
+			got = append(got, seqOf(t, m))
+			if event.MessageType(m) != "ping.v1" || m.UUID == "" {
+				t.Errorf("relayed message %s type %q", m.UUID, event.MessageType(m))
+			}
+			m.Ack()
+		case <-timeout:
+			t.Fatalf("got %v, want [1 3 5]", got)
+		}
+	}
+	if !slices.Equal(got, []int{1, 3, 5}) {
+		t.Errorf("relayed %v, want [1 3 5]", got)
+	}
+}
+
+// BenchmarkRelay measures the outbox from commit to delivery on PostgreSQL -> RabbitMQ
+// and PostgreSQL -> Redis Streams: b.N events, one transaction each, reported as
+// events/s and p50/p99 commit-to-delivery latency. "burst" commits as fast as 8 writers
+// can (throughput; latency then includes queueing behind the backlog); "paced" commits
+// one event every 2 ms (500 events/s), the latency of a relay that keeps up.
+func BenchmarkRelay(b *testing.B) {
+	kinds := map[string]func(testing.TB) string{
+		"rabbitmq": func(tb testing.TB) string {
+			return fmt.Sprintf("{kind: amqp, url: %q, durable: false}", testenv.RabbitMQ(tb))
+		},
+		"redis": func(tb testing.TB) string {
+			return fmt.Sprintf("{kind: redisstream, addr: %q, block_time: 10ms}", testenv.Redis(tb))
+		},
+	}
+	for _, run := range []struct {
+		name, kind string
+		pace       time.Duration
+	}{{"rabbitmq/burst", "rabbitmq", 0}, {"rabbitmq/paced", "rabbitmq", 2 * time.Millisecond},
+		{"redis/burst", "redis", 0}, {"redis/paced", "redis", 2 * time.Millisecond}} {
+		name, pace := run.kind, run.pace
+		b.Run(run.name, func(b *testing.B) {
+			e := newRelayEnv(b, kinds[name](b))
+			ch := e.subscribe(b)
+			e.run(b)
+			committed := make([]time.Time, b.N)
+			latencies := make([]time.Duration, 0, b.N)
+			recvDone := make(chan struct{})
+			var mu sync.Mutex
+			go func() {
+				defer close(recvDone)
+				seen := make(map[int]bool, b.N)
+				for len(seen) < b.N {
+					m, ok := <-ch
+					if !ok {
+						return
+					}
+					now := time.Now()
+					s := seqOf(b, m)
+					m.Ack()
+					if seen[s] {
+						continue
+					}
+					seen[s] = true
+					mu.Lock()
+					latencies = append(latencies, now.Sub(committed[s]))
+					mu.Unlock()
+				}
+			}()
+			b.ResetTimer()
+			start := time.Now()
+			var wg sync.WaitGroup
+			next := make(chan int)
+			writers := 8
+			if pace > 0 {
+				writers = 1
+			}
+			for w := 0; w < writers; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for s := range next {
+						mu.Lock()
+						committed[s] = time.Now() // upper bound: set before the commit
+						mu.Unlock()
+						e.publish(b, s, false)
+					}
+				}()
+			}
+			for s := 0; s < b.N; s++ {
+				if pace > 0 {
+					time.Sleep(time.Until(start.Add(time.Duration(s) * pace)))
+				}
+				next <- s
+			}
+			close(next)
+			wg.Wait()
+			select {
+			case <-recvDone:
+			case <-time.After(120 * time.Second):
+				b.Fatalf("received %d of %d", len(latencies), b.N)
+			}
+			elapsed := time.Since(start)
+			b.StopTimer()
+			slices.Sort(latencies)
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+			b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
+		})
+	}
+}
