@@ -52,6 +52,13 @@ func TestDuplicateDeliverySendsOneEmail(t *testing.T) {
 			if n := len(st.smtp.to("once@example.com")); n != 1 {
 				t.Errorf("%d emails after a duplicate delivery, want 1", n)
 			}
+			// update-user-stats consumes in order: once it recorded the barrier, it has
+			// handled the duplicate before it.
+			eventually(t, "the barrier counted", flowTimeout, func() bool {
+				var n int
+				err := st.app.Store.DB().QueryRow(`SELECT COUNT(*) FROM processed_messages WHERE handler = 'update-user-stats'`).Scan(&n)
+				return err == nil && n == 2
+			})
 			if total, _ := st.stats(); total != 2 {
 				t.Errorf("total_users %v after a duplicate delivery, want 2", total)
 			}
