@@ -1,0 +1,164 @@
+// Command chatload is the load generator of the online chat (cmd/chat): it connects
+// many WebSocket clients spread over chat instances, sends messages at a given rate and
+// reports what was delivered and how fast.
+//
+// Usage:
+//
+//	chatload [flags]
+//
+// Flags of the load run (the default scenario: 1,000 clients in 50 rooms of 20 members,
+// every room split across all targets, 500 messages/s in total for 30 s):
+//
+//	-targets ws://127.0.0.1:8080,ws://127.0.0.1:8081
+//	                    comma-separated chat instances; member j of a room connects to
+//	                    target j mod count
+//	-allow-remote       allow targets that are not loopback addresses (refused by default)
+//	-rooms 50           number of rooms
+//	-members 20         members per room (rooms × members at most 10,000)
+//	-rate 500/s         total messages offered, spread evenly over every member, each
+//	                    with a token bucket of its own ("500", "500/s" or "30000/m")
+//	-duration 30s       how long messages are sent (at most 10m)
+//	-drain 5s           how long to wait for missing deliveries after the last send
+//	-dial-timeout 10s   bound of one WebSocket handshake and history frame
+//	-dial-workers 32    handshakes at once
+//	-ready-timeout 2m   bound of connecting every client
+//	-json               print the report as JSON instead of text
+//
+// Room limit search (-find-room-limit): one room, split across the targets, grows from
+// -room-start members by -room-growth per step, -rate (default 50/s here) for
+// -step-duration each, until the p99 latency passes -p99-limit or a step loses a
+// message or a client; it reports the largest size that stayed under:
+//
+//	-find-room-limit    run the search instead of the load run
+//	-room-start 10      first room size
+//	-room-growth 1.5    size factor from one step to the next
+//	-room-max 2000      largest size tried
+//	-step-duration 10s  sending time of each step
+//	-p99-limit 100ms    p99 latency a size must stay under
+//
+// A delivery is one message received by one member, the sender included. The report
+// gives the offered and delivered messages/s, expected deliveries not received by the
+// end of the drain (lost), duplicates, p50/p90/p99/max send-to-receive latency (the send
+// time travels in the message text; every client shares this process's clock) and
+// connection errors.
+//
+// Exit status: 0 when every expected delivery arrived exactly once with no connection
+// error (for -find-room-limit: when the search ran), 1 when the run lost, duplicated or
+// was refused messages or lost clients, 2 on a usage error.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/millrace/millrace/internal/chatload"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run parses args, runs the load or the room limit search and prints the result to
+// stdout; it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("chatload", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	targets := fs.String("targets", "ws://127.0.0.1:8080,ws://127.0.0.1:8081", "comma-separated chat instances (ws:// URLs)")
+	allowRemote := fs.Bool("allow-remote", false, "allow targets that are not loopback addresses")
+	rooms := fs.Int("rooms", chatload.DefaultRooms, "number of rooms")
+	members := fs.Int("members", chatload.DefaultMembers, "members per room")
+	rateFlag := fs.String("rate", "", `total messages offered: "500", "500/s" or "30000/m" (default 500/s, 50/s with -find-room-limit)`)
+	duration := fs.Duration("duration", chatload.DefaultDuration, "how long messages are sent")
+	drain := fs.Duration("drain", chatload.DefaultDrain, "how long to wait for missing deliveries after the last send")
+	dialTimeout := fs.Duration("dial-timeout", chatload.DefaultDialTimeout, "bound of one WebSocket handshake")
+	dialWorkers := fs.Int("dial-workers", chatload.DefaultDialWorkers, "handshakes at once")
+	readyTimeout := fs.Duration("ready-timeout", chatload.DefaultReadyTimeout, "bound of connecting every client")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	findLimit := fs.Bool("find-room-limit", false, "grow one room until the p99 latency passes -p99-limit")
+	roomStart := fs.Int("room-start", chatload.DefaultRoomStart, "first room size of -find-room-limit")
+	roomGrowth := fs.Float64("room-growth", chatload.DefaultRoomGrowth, "room size factor between steps of -find-room-limit")
+	roomMax := fs.Int("room-max", chatload.DefaultRoomMax, "largest room size of -find-room-limit")
+	stepDuration := fs.Duration("step-duration", chatload.DefaultStepDuration, "sending time of each -find-room-limit step")
+	p99Limit := fs.Duration("p99-limit", chatload.DefaultP99Limit, "p99 latency a room size must stay under")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "chatload: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	var rate float64
+	if *rateFlag != "" {
+		r, err := chatload.ParseRate(*rateFlag)
+		if err != nil {
+			fmt.Fprintf(stderr, "chatload: %v\n", err)
+			return 2
+		}
+		rate = r
+	}
+	var list []string
+	for _, t := range strings.Split(*targets, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			list = append(list, t)
+		}
+	}
+
+	if *findLimit {
+		res, err := chatload.FindRoomLimit(ctx, chatload.RoomLimitConfig{
+			Targets: list, AllowRemote: *allowRemote, Rate: rate,
+			Start: *roomStart, Growth: *roomGrowth, Max: *roomMax,
+			StepDuration: *stepDuration, Drain: *drain, P99Limit: *p99Limit,
+			DialTimeout: *dialTimeout, DialWorkers: *dialWorkers,
+		})
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		if err := output(stdout, *asJSON, res, res.WriteText); err != nil {
+			fmt.Fprintf(stderr, "chatload: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+
+	rep, err := chatload.Run(ctx, chatload.Config{
+		Targets: list, AllowRemote: *allowRemote, Rooms: *rooms, Members: *members, Rate: rate,
+		Duration: *duration, Drain: *drain, DialTimeout: *dialTimeout, DialWorkers: *dialWorkers,
+		ReadyTimeout: *readyTimeout,
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if err := output(stdout, *asJSON, rep, rep.WriteText); err != nil {
+		fmt.Fprintf(stderr, "chatload: %v\n", err)
+		return 1
+	}
+	if !rep.OK() {
+		return 1
+	}
+	return 0
+}
+
+// output writes v as indented JSON, or with text.
+func output(w io.Writer, asJSON bool, v any, text func(io.Writer) error) error {
+	if !asJSON {
+		return text(w)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	return nil
+}
