@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/millrace/millrace/config"
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/signup"
 	"github.com/millrace/millrace/internal/testenv"
@@ -33,24 +35,27 @@ type profile struct {
 	transports func(t testing.TB) string
 	bus        string
 	outbox     string
+	// embedded, when set, names an embedded profile used instead of transports: its YAML
+	// with the test's topic prefix and databases (see embeddedTopology).
+	embedded string
 }
 
 var profiles = []profile{
 	{"local", func(t testing.TB) string {
 		return fmt.Sprintf("  memory: {kind: gochannel}\n  db: {kind: sql, dialect: sqlite, dsn: %q}\n",
 			filepath.Join(t.TempDir(), "users.db"))
-	}, "memory", "db"},
+	}, "memory", "db", ""},
 	{"postgres+rabbitmq", func(t testing.TB) string {
 		return fmt.Sprintf("  rabbit: {kind: amqp, url: %q, durable: false}\n  pg: {kind: sql, dialect: postgres, dsn: %q}\n",
 			testenv.RabbitMQ(t), testenv.PostgresSchema(t))
-	}, "rabbit", "pg"},
+	}, "rabbit", "pg", ""},
 	{"postgres+redis", func(t testing.TB) string {
 		return fmt.Sprintf("  redis: {kind: redisstream, addr: %q, block_time: 20ms}\n  pg: {kind: sql, dialect: postgres, dsn: %q}\n",
 			testenv.Redis(t), testenv.PostgresSchema(t))
-	}, "redis", "pg"},
+	}, "redis", "pg", ""},
 	{"postgres", func(t testing.TB) string {
 		return fmt.Sprintf("  pg: {kind: sql, dialect: postgres, dsn: %q, poll_interval: 20ms}\n", testenv.PostgresSchema(t))
-	}, "pg", "pg"},
+	}, "pg", "pg", ""},
 }
 
 // stack is a running users service and mailer on a test topology.
@@ -86,6 +91,9 @@ func randomPrefix(t testing.TB) string {
 // testTopology returns the topology of p with unique topic names.
 func testTopology(t testing.TB, p profile, prefix string, o options) *topology.Topology {
 	t.Helper()
+	if p.embedded != "" {
+		return embeddedTopology(t, p.embedded, prefix)
+	}
 	y := "version: 1\ntransports:\n" + p.transports(t) + strings.NewReplacer("P.", prefix, "BUS", p.bus, "OUTBOX", p.outbox,
 		"ATTEMPTS", fmt.Sprint(o.maxAttempts), "CONCURRENCY", fmt.Sprint(o.concurrency)).Replace(`topics:
   P.users.registered: {transport: BUS, outbox: OUTBOX}
@@ -126,6 +134,7 @@ func startStack(t testing.TB, p profile, o options) *stack {
 	}
 	prefix := randomPrefix(t)
 	topo := testTopology(t, p, prefix, o)
+	cleanupBrokers(t, topo)
 	st := &stack{t: t, prefix: prefix, smtp: startSMTP(t), topo: topo, done: make(chan error, 1)}
 	s := signup.Settings{
 		HTTPAddr:    "127.0.0.1:0",
@@ -311,4 +320,32 @@ func correlationIDs(msgs []*message.Message) []string {
 		ids[i] = event.CorrelationID(m)
 	}
 	return ids
+}
+
+var (
+	postgresDSNRef = regexp.MustCompile(`\$\{MILLRACE_POSTGRES_DSN:-[^}]*\}`)
+	sqlitePathRef  = regexp.MustCompile(`\$\{MILLRACE_SQLITE_PATH:-[^}]*\}`)
+	topicNames     = regexp.MustCompile(`\b(users|mail|chat)\.`)
+)
+
+// embeddedTopology returns the embedded profile name as shipped, except that every
+// topic gets prefix (so runs never share queues or streams), PostgreSQL is a fresh
+// schema and SQLite a temporary file.
+func embeddedTopology(t testing.TB, name, prefix string) *topology.Topology {
+	t.Helper()
+	data, err := config.Profile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := string(data)
+	if postgresDSNRef.MatchString(y) {
+		y = postgresDSNRef.ReplaceAllLiteralString(y, testenv.PostgresSchema(t))
+	}
+	y = sqlitePathRef.ReplaceAllLiteralString(y, filepath.Join(t.TempDir(), "users.db"))
+	y = topicNames.ReplaceAllString(y, prefix+"$1.")
+	topo, err := topology.Parse(name+".yaml", []byte(y))
+	if err != nil {
+		t.Fatalf("profile %s:\n%s\n%v", name, y, err)
+	}
+	return topo
 }

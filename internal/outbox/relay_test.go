@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/event"
@@ -49,6 +51,7 @@ func newRelayEnv(tb testing.TB, transportYAML string) *relayEnv {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { removeBrokerState(tb, topo.Transports["out"], topic) })
 	b, err := bus.Open(topo, bus.Options{})
 	if err != nil {
 		tb.Fatal(err)
@@ -250,5 +253,32 @@ func BenchmarkRelay(b *testing.B) {
 			b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
 			b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
 		})
+	}
+}
+
+// removeBrokerState deletes the exchange and observer queue (RabbitMQ) or the stream
+// (Redis) of topic, which would otherwise outlive the test.
+func removeBrokerState(tb testing.TB, tr *topology.Transport, topic string) {
+	switch {
+	case tr.AMQP != nil:
+		conn, err := amqp.Dial(tr.AMQP.URL.Reveal())
+		if err != nil {
+			tb.Logf("cleanup rabbitmq: %v", err)
+			return
+		}
+		defer conn.Close()
+		ch, err := conn.Channel()
+		if err != nil {
+			tb.Logf("cleanup rabbitmq: %v", err)
+			return
+		}
+		_, _ = ch.QueueDelete(topic+".observer", false, false, false)
+		_ = ch.ExchangeDelete(topic, false, false)
+	case tr.RedisStream != nil:
+		c := redis.NewClient(&redis.Options{Addr: tr.RedisStream.Addr})
+		defer c.Close()
+		if err := c.Del(context.Background(), topic).Err(); err != nil {
+			tb.Logf("cleanup redis: %v", err)
+		}
 	}
 }
