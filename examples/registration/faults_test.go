@@ -10,6 +10,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 
 	"github.com/millrace/millrace/internal/correlation"
+	"github.com/millrace/millrace/internal/router"
 )
 
 // faultProfiles are the profiles the fault tests run on: no servers, and the usual
@@ -152,5 +153,33 @@ func TestRelayStoppedBetweenCommitAndRelay(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUndecodableEventPoisonedAtOnce publishes a users.registered message whose payload
+// is not JSON: it goes to the poison topic after one attempt, and the next registration
+// is still handled.
+func TestUndecodableEventPoisonedAtOnce(t *testing.T) {
+	st := startStack(t, profiles[0], options{maxAttempts: 5})
+	poisoned := st.observe("users.registered.poison")
+	bad := message.NewMessage("bad-1", []byte("not json"))
+	bad.Metadata.Set("ce_type", "users.registered.v1")
+	if err := st.app.Bus.Publisher().Publish(st.prefix+"users.registered", bad); err != nil {
+		t.Fatal(err)
+	}
+	st.mustRegister("after@example.com")
+	eventually(t, "the next user's email", flowTimeout, func() bool { return len(st.smtp.to("after@example.com")) == 1 })
+	// send-verification-email and update-user-stats each poison their copy.
+	eventually(t, "the poisoned copies", flowTimeout, func() bool { return len(poisoned()) == 2 })
+	for _, m := range poisoned() {
+		if m.UUID != "bad-1" {
+			t.Errorf("poisoned %s, want bad-1", m.UUID)
+		}
+		if got := m.Metadata.Get(router.AttemptsKey); got != "1" {
+			t.Errorf("poisoned after %s attempts, want 1", got)
+		}
+		if m.Metadata.Get(middleware.ReasonForPoisonedKey) == "" {
+			t.Error("poisoned without a reason")
+		}
 	}
 }
