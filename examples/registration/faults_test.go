@@ -183,3 +183,21 @@ func TestUndecodableEventPoisonedAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestRestartRelaysUndeliveredEvents stops the whole process (local profile: SQLite
+// outbox, in-memory bus) after a registration committed and before its event was
+// relayed; the restarted process relays it and the email arrives once.
+func TestRestartRelaysUndeliveredEvents(t *testing.T) {
+	first := startStack(t, profiles[0], options{noRelay: true})
+	first.mustRegister("restart@example.com")
+	first.stop()
+	if n := len(first.smtp.to("restart@example.com")); n != 0 {
+		t.Fatalf("%d emails before the restart", n)
+	}
+	second := startStack(t, profiles[0], options{restartOf: first})
+	eventually(t, "the email after the restart", flowTimeout, func() bool { return len(second.smtp.to("restart@example.com")) >= 1 })
+	eventually(t, "stats after the restart", flowTimeout, func() bool { total, _ := second.stats(); return total == 1 })
+	if n := len(second.smtp.to("restart@example.com")); n != 1 {
+		t.Errorf("%d emails, want 1", n)
+	}
+}

@@ -68,6 +68,8 @@ type stack struct {
 	topo   *topology.Topology
 	cancel context.CancelFunc
 	done   chan error
+	// stop stops the services and closes everything; it is idempotent.
+	stop func()
 }
 
 // options tune a stack.
@@ -75,8 +77,11 @@ type options struct {
 	maxAttempts int
 	// concurrency of send-verification-email (default 2).
 	concurrency int
-	// noRelay leaves the outbox relay stopped (start it with startRelay).
+	// noRelay leaves the outbox relay stopped.
 	noRelay bool
+	// restartOf, when set, runs on the topology, topic prefix and SMTP server of an
+	// earlier stack (stopped with stop), as a restarted process would.
+	restartOf *stack
 }
 
 // randomPrefix returns a topic prefix no other run uses.
@@ -132,10 +137,16 @@ func startStack(t testing.TB, p profile, o options) *stack {
 	if o.concurrency == 0 {
 		o.concurrency = 2
 	}
-	prefix := randomPrefix(t)
-	topo := testTopology(t, p, prefix, o)
-	cleanupBrokers(t, topo)
-	st := &stack{t: t, prefix: prefix, smtp: startSMTP(t), topo: topo, done: make(chan error, 1)}
+	var st *stack
+	if prev := o.restartOf; prev != nil {
+		st = &stack{t: t, prefix: prev.prefix, smtp: prev.smtp, topo: prev.topo, done: make(chan error, 1)}
+	} else {
+		prefix := randomPrefix(t)
+		topo := testTopology(t, p, prefix, o)
+		cleanupBrokers(t, topo)
+		st = &stack{t: t, prefix: prefix, smtp: startSMTP(t), topo: topo, done: make(chan error, 1)}
+	}
+	prefix, topo := st.prefix, st.topo
 	s := signup.Settings{
 		HTTPAddr:    "127.0.0.1:0",
 		SMTPAddr:    st.smtp.addr,
@@ -180,18 +191,22 @@ func startStack(t testing.TB, p profile, o options) *stack {
 		}
 		st.done <- first
 	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-st.done:
-			if err != nil {
-				t.Errorf("services stopped with %v", err)
+	var once sync.Once
+	st.stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-st.done:
+				if err != nil {
+					t.Errorf("services stopped with %v", err)
+				}
+			case <-time.After(60 * time.Second):
+				t.Errorf("services did not stop")
 			}
-		case <-time.After(60 * time.Second):
-			t.Errorf("services did not stop")
-		}
-		cleanup()
-	})
+			cleanup()
+		})
+	}
+	t.Cleanup(st.stop)
 	<-app.Users.Router.Running()
 	<-app.Mailer.Router.Running()
 	return st
