@@ -10,6 +10,9 @@
 //	                                  (default: chosen from the topology)
 //	-origins   MILLRACE_CHAT_ORIGINS  comma-separated extra origins allowed to connect
 //	-log-level MILLRACE_LOG_LEVEL     debug, info, warn or error (default info)
+//	-pprof     MILLRACE_PPROF_ADDR    address of a separate debug listener serving
+//	                                  net/http/pprof at /debug/pprof/ (default: none;
+//	                                  keep it on loopback, e.g. 127.0.0.1:6060)
 //
 // Exit status: 0 after a clean shutdown (SIGINT, SIGTERM), 1 on failure, 2 on a usage
 // error.
@@ -55,6 +58,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	history := fs.String("history", env("MILLRACE_CHAT_HISTORY", ""), `history store: "memory" or a transport name (default: from the topology)`)
 	origins := fs.String("origins", env("MILLRACE_CHAT_ORIGINS", ""), "comma-separated origins allowed to connect besides the page's own")
 	level := fs.String("log-level", env("MILLRACE_LOG_LEVEL", "info"), "log level")
+	pprofAddr := fs.String("pprof", env("MILLRACE_PPROF_ADDR", ""), "debug listener address serving /debug/pprof/ (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -80,6 +84,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return 1
 	}
 	defer cleanup()
+	if *pprofAddr != "" {
+		dbg, err := listenPprof(*pprofAddr, logger)
+		if err != nil {
+			logger.Error("start pprof server", "error", err)
+			return 1
+		}
+		pctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			runPprof(pctx, dbg, logger)
+		}()
+		defer func() {
+			stop()
+			<-done
+		}()
+		logger.Info("pprof listening", "addr", dbg.Addr())
+	}
 	if ready != nil {
 		ready(app)
 	}

@@ -379,6 +379,9 @@ func (s *session) runPhase(ctx context.Context, id int, total float64, duration,
 		}()
 	}
 	wg.Wait()
+	// A sender stops once its next token falls after the deadline: wait for the
+	// deadline, so the rate is measured over the whole duration.
+	<-sctx.Done()
 	cancel()
 	res.sendTime = time.Since(start)
 
