@@ -80,6 +80,7 @@ The environment variable MILLRACE_TOPOLOGY gives the default (else "` + config.D
 	root.AddCommand(newTopologyCommand(), newCheckCommand(), newProbeCommand())
 	root.AddCommand(newPoisonCommand(), newPublishCommand(), newTailCommand())
 	root.AddCommand(newDemoCommand())
+	root.AddCommand(newNewCommand())
 	return root
 }
 

@@ -1,0 +1,150 @@
+package handlertest
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/millrace/millrace/config"
+	"github.com/millrace/millrace/internal/bus"
+	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/logging"
+	"github.com/millrace/millrace/internal/router"
+	"github.com/millrace/millrace/internal/testenv"
+	"github.com/millrace/millrace/topology"
+)
+
+// Source is the ce_source of the events a Stack publishes.
+const Source = "handlertest"
+
+// StartTimeout bounds how long Start waits for the handlers to consume.
+const StartTimeout = 60 * time.Second
+
+// Stack is a router running handlers on a topology, and an event bus publishing on
+// the same routed bus.
+type Stack struct {
+	// Topology is the loaded profile.
+	Topology *topology.Topology
+	// Events publishes typed events to their topics.
+	Events *event.Bus
+}
+
+// Start loads the topology MILLRACE_TOPOLOGY names (default config.DefaultProfile),
+// checks that the servers of its transports answer, opens the bus and runs a router
+// with handlers until the test ends. It returns once the handlers consume, so every
+// event published from then on reaches them. The local profile's SQLite database is
+// put in a temporary folder (Start sets MILLRACE_SQLITE_PATH, so the test must not
+// be parallel).
+func Start(tb testing.TB, handlers ...router.Handler) *Stack {
+	tb.Helper()
+	tb.Setenv("MILLRACE_SQLITE_PATH", filepath.Join(tb.TempDir(), "millrace.db"))
+	src := config.Source(os.Getenv("MILLRACE_TOPOLOGY"))
+	topo, err := config.Load(src)
+	if err != nil {
+		tb.Fatalf("load topology: %v", err)
+	}
+	RequireTransports(tb, topo)
+	w := &testWriter{tb: tb}
+	tb.Cleanup(w.stop) // runs last: the transports may log while they close
+	logger := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	b, err := bus.Open(topo, bus.Options{Logger: logging.Watermill(logger)})
+	if err != nil {
+		tb.Fatalf("open bus on %s: %v", topo.File, err)
+	}
+	events, err := event.NewBus(b.Publisher(), event.BusConfig{Source: Source})
+	if err != nil {
+		tb.Fatal(errors.Join(err, b.Close()))
+	}
+	r, err := router.New(router.Config{Topology: topo, Bus: b, Logger: logger, Handlers: handlers})
+	if err != nil {
+		tb.Fatal(errors.Join(err, b.Close()))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := errors.Join(<-done, r.Close(), b.Close()); err != nil && !errors.Is(err, context.Canceled) {
+			tb.Errorf("stop handlers: %v", err)
+		}
+	})
+	select {
+	case <-r.Running():
+	case err := <-done:
+		done <- err
+		tb.Fatalf("router stopped before running: %v", err)
+	case <-time.After(StartTimeout):
+		tb.Fatalf("handlers not consuming on %s after %s", topo.File, StartTimeout)
+	}
+	return &Stack{Topology: topo, Events: events}
+}
+
+var mysqlAddr = regexp.MustCompile(`@tcp\(([^)]+)\)`)
+
+// RequireTransports checks that the server of every transport of topo answers: the
+// test is skipped (or fails with CI=true) naming the one that does not. In-memory
+// and SQLite transports need nothing.
+func RequireTransports(tb testing.TB, topo *topology.Topology) {
+	tb.Helper()
+	for _, tr := range topo.Transports {
+		switch {
+		case tr.AMQP != nil:
+			u, err := url.Parse(tr.AMQP.URL.Reveal())
+			if err != nil {
+				tb.Fatalf("transport %s: %v", tr.Name, err)
+			}
+			testenv.RequireTCP(tb, "RabbitMQ (transport "+tr.Name+")", hostPort(u.Host, "5672"))
+		case tr.RedisStream != nil:
+			testenv.RequireTCP(tb, "Redis (transport "+tr.Name+")", tr.RedisStream.Addr)
+		case tr.SQL != nil && tr.SQL.Dialect == topology.DialectPostgres:
+			dsn := tr.SQL.DSN.Reveal()
+			if u, err := url.Parse(dsn); err == nil && u.Host != "" {
+				testenv.RequireTCP(tb, "PostgreSQL (transport "+tr.Name+")", hostPort(u.Host, "5432"))
+			}
+		case tr.SQL != nil && tr.SQL.Dialect == topology.DialectMySQL:
+			if m := mysqlAddr.FindStringSubmatch(tr.SQL.DSN.Reveal()); m != nil {
+				testenv.RequireTCP(tb, "MySQL (transport "+tr.Name+")", hostPort(m[1], "3306"))
+			}
+		}
+	}
+}
+
+// hostPort adds the default port to host when it has none.
+func hostPort(host, port string) string {
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return host
+	}
+	return net.JoinHostPort(strings.Trim(host, "[]"), port)
+}
+
+// testWriter sends the router's warnings and errors to the test log until the test
+// ends; a goroutine of a transport that logs later is not the test's business.
+type testWriter struct {
+	tb      testing.TB
+	mu      sync.Mutex
+	stopped bool
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.stopped {
+		w.tb.Log(strings.TrimSuffix(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+func (w *testWriter) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopped = true
+}
