@@ -35,15 +35,14 @@ keeps the users and every event not yet relayed.
 
 Settings not given as flags come from the environment (see examples/registration).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return fail(runDemo(cmd.Context(), dataDir, s, cmd))
-		},
 	}
-	env, err := signup.FromEnv(os.Getenv)
-	if err != nil {
-		env, _ = signup.FromEnv(func(string) string { return "" })
+	s, envErr := signup.FromEnv(os.Getenv)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if envErr != nil {
+			return envErr
+		}
+		return fail(runDemo(cmd.Context(), dataDir, s, cmd))
 	}
-	s = env
 	cmd.Flags().StringVar(&dataDir, "data", "millrace-data", "folder of the SQLite database and the stored emails")
 	cmd.Flags().StringVar(&s.HTTPAddr, "http-addr", s.HTTPAddr, "HTTP listen address (MILLRACE_HTTP_ADDR)")
 	cmd.Flags().StringVar(&s.PublicURL, "public-url", s.PublicURL, "base URL of verification links (MILLRACE_PUBLIC_URL)")

@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/millrace/millrace/internal/correlation"
@@ -182,6 +181,6 @@ func (a *API) problem(w http.ResponseWriter, r *http.Request, p Problem) {
 }
 
 func (a *API) internal(w http.ResponseWriter, r *http.Request, err error) {
-	a.logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", strings.SplitN(r.URL.Path, "?", 2)[0], "err", err)
+	a.logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	a.problem(w, r, Problem{Status: http.StatusInternalServerError, Title: "Internal Server Error"})
 }

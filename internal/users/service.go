@@ -10,6 +10,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 
 	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/topology"
 )
 
 // DefaultTokenTTL is how long a verification token is valid.
@@ -166,7 +167,7 @@ func (s *Service) Verify(ctx context.Context, token string) (User, error) {
 	var u User
 	err := s.store.InTx(ctx, func(tx *sql.Tx) error {
 		lock := ""
-		if s.store.dialect == "postgres" {
+		if s.store.dialect == topology.DialectPostgres {
 			lock = " FOR UPDATE"
 		}
 		var (
