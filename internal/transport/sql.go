@@ -201,7 +201,7 @@ func (t *sqlTransport) NewSubscriber(opts SubscriberOptions) (message.Subscriber
 	if err != nil {
 		return nil, fmt.Errorf("sql subscriber: %w", err)
 	}
-	return &sqlSubscriber{t: t, sub: sub, group: sqlConsumerGroup(opts), broadcast: opts.broadcast()}, nil
+	return &sqlSubscriber{t: t, sub: sub, group: sqlConsumerGroup(opts), broadcast: opts.broadcast(), closing: make(chan struct{})}, nil
 }
 
 // Ping pings the database.
@@ -289,6 +289,11 @@ type sqlSubscriber struct {
 	group string
 	// broadcast groups start at the end of the topic (startAtEnd).
 	broadcast bool
+
+	// forwarders relay each subscription's messages (see forward); Close waits for them.
+	forwarders sync.WaitGroup
+	closing    chan struct{}
+	closeOnce  sync.Once
 }
 
 func (s *sqlSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
@@ -303,7 +308,35 @@ func (s *sqlSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *me
 	if err := s.t.ensureGroup(ctx, topic, s.group); err != nil {
 		return nil, err
 	}
-	return s.sub.Subscribe(ctx, topic)
+	msgs, err := s.sub.Subscribe(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	return s.forward(ctx, msgs), nil
+}
+
+// forward relays msgs to a channel that is closed before Close returns. watermill-sql
+// v3 marks a subscription done before it closes its channel, so its Close can return
+// with the channel still open; Watermill's contract (and its universal test suite) want
+// it closed. A message the consumer no longer takes, because ctx is done or the
+// subscriber closes, is nacked so watermill-sql's subscription can end.
+func (s *sqlSubscriber) forward(ctx context.Context, msgs <-chan *message.Message) <-chan *message.Message {
+	out := make(chan *message.Message)
+	s.forwarders.Add(1)
+	go func() {
+		defer s.forwarders.Done()
+		defer close(out)
+		for msg := range msgs {
+			select {
+			case out <- msg:
+			case <-ctx.Done():
+				msg.Nack()
+			case <-s.closing:
+				msg.Nack()
+			}
+		}
+	}()
+	return out
 }
 
 // SubscribeInitialize creates the topic's tables.
@@ -311,7 +344,16 @@ func (s *sqlSubscriber) SubscribeInitialize(topic string) error {
 	return s.t.ensureSchema(context.Background(), topic)
 }
 
-func (s *sqlSubscriber) Close() error { return s.sub.Close() }
+// Close stops every subscription and returns once their channels are closed.
+func (s *sqlSubscriber) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		err = s.sub.Close()
+		s.forwarders.Wait()
+	})
+	return err
+}
 
 // postgresSchema is Watermill's default PostgreSQL schema with a BYTEA payload column,
 // so any bytes can be published (the default JSON column rejects non-JSON payloads).

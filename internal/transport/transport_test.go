@@ -537,3 +537,37 @@ func TestRedisMaxLenTrimsStream(t *testing.T) {
 		t.Errorf("stream holds %d entries after %d publishes with maxlen %d", n, published, maxLen)
 	}
 }
+
+// TestCloseClosesChannels checks Watermill's contract on every kind: once a subscriber's
+// Close returns, the channels of its subscriptions are closed. watermill-sql v3 alone can
+// return from Close a moment before it closes a channel.
+func TestCloseClosesChannels(t *testing.T) {
+	for _, k := range kinds() {
+		t.Run(k.name, func(t *testing.T) {
+			t.Parallel()
+			tr := mustNew(t, k.cfg(t))
+			topic := uniqueTopic("closing")
+			for i := 0; i < 10; i++ {
+				sub, err := tr.NewSubscriber(transport.SubscriberOptions{Group: "g", Delivery: topology.Shared, Instance: "a"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				msgs, err := sub.Subscribe(context.Background(), topic)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := sub.Close(); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case _, open := <-msgs:
+					if open {
+						t.Fatal("a message arrived on a topic nobody published to")
+					}
+				default:
+					t.Fatalf("round %d: channel still open after Close returned", i)
+				}
+			}
+		})
+	}
+}
