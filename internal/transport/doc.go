@@ -99,4 +99,13 @@
 // MySQL topic are serialized per topic (a row lock in millrace_publish_locks held to
 // commit) so that rows commit in offset order: concurrent inserts could otherwise commit
 // out of order and a subscriber would ack past a row that commits later, losing it.
+//
+// SQLite (dialect sqlite, pure-Go driver modernc.org/sqlite) is meant for a transactional
+// outbox in a single process with no servers (the local profile). A plain file path as
+// DSN gets WAL, a busy timeout and BEGIN IMMEDIATE transactions (SQLiteDSN); its folder
+// is created on first use and Ping creates nothing. SQLite has one writer: a
+// subscriber's batch transaction holds the database's write lock until its last message
+// is acked, so every writer of the database waits for a slow consumer (and gives up
+// after the busy timeout). The outbox relay acks as soon as the bus accepted a message;
+// a topic with slow handlers belongs on another transport.
 package transport
