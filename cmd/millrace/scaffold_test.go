@@ -34,6 +34,13 @@ func TestScaffold(t *testing.T) {
 		t.Fatalf("README.md has %d scaffold blocks, want 1", len(blocks))
 	}
 
+	for _, path := range []string{"internal/orders", "internal/ordersapp", "cmd/orders", "handlers/ship_order.go"} {
+		if _, err := os.Stat(filepath.Join(root, path)); err == nil {
+			// The README's steps are for a checkout without the example service.
+			testenv.Unavailable(t, "a checkout without "+path+" (the README's example service)", errors.New(path+" exists"))
+		}
+	}
+
 	copyDir := filepath.Join(t.TempDir(), "millrace")
 	start := time.Now()
 	n := copyRepository(t, root, copyDir)

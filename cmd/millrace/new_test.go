@@ -1,0 +1,43 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestNewCommandExitCodes checks the exit codes and messages of millrace new: bad
+// input is a usage error (2), a folder that is not a checkout or a file that exists
+// is a failure (1), and nothing is written in either case.
+func TestNewCommandExitCodes(t *testing.T) {
+	root := repoRoot(t)
+	paths := []string{"internal/orders", "internal/ordersapp", "cmd/orders", "handlers/ship_order.go"}
+	existed := map[string]bool{}
+	for _, path := range paths {
+		_, err := os.Stat(filepath.Join(root, path))
+		existed[path] = err == nil
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"new", "service", "Bad_Name", "--dir", root}, exitUsage, "lowercase letters, digits and single hyphens"},
+		{[]string{"new", "service", "orders", "--dir", t.TempDir()}, exitFailure, "go.mod"},
+		{[]string{"new", "service", "chat", "--dir", root}, exitUsage, "cmd/chat exists already"},
+		{[]string{"new", "handler", "ship-order", "--dir", root, "--topic", "orders.placed"}, exitUsage, `required flag(s) "event" not set`},
+		{[]string{"new", "handler", "ship-order", "--dir", root, "--event", "orders.OrderPlaced", "--topic", "orders.placed"}, exitUsage, "config/local.yaml: topic orders.placed is not declared"},
+		{[]string{"new", "handler", "send-welcome-email", "--dir", root, "--event", "users.Verified", "--topic", "users.verified"}, exitUsage, "handlers/send_welcome_email.go exists already"},
+	} {
+		r := runBinary(t, c.args...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("millrace %s: exit %d, want %d with %q\nstderr: %s", strings.Join(c.args, " "), r.code, c.code, c.want, r.stderr)
+		}
+	}
+	for _, path := range paths {
+		if _, err := os.Stat(filepath.Join(root, path)); err == nil && !existed[path] {
+			t.Errorf("a failed millrace new left %s", path)
+		}
+	}
+}
