@@ -66,11 +66,16 @@ func runFlow(t *testing.T, st *stack) {
 	}
 	link := st.linkPath(verification.Body)
 
-	resp, page := st.do(http.MethodGet, link, "", cid)
+	// Following the link from the email sends no correlation id; the verification
+	// continues the sign-up's flow and answers with its id.
+	resp, page := st.do(http.MethodGet, link, "", "")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page["html"].(string), "confirmed") {
 		t.Fatalf("verify: status %d, page %v", resp.StatusCode, page)
 	}
-	resp, _ = st.do(http.MethodGet, link, "", cid)
+	if got := resp.Header.Get(correlation.Header); got != cid {
+		t.Errorf("verify response correlation id %q, want the sign-up's %q", got, cid)
+	}
+	resp, _ = st.do(http.MethodGet, link, "", "")
 	if resp.StatusCode != http.StatusGone {
 		t.Errorf("second use of the link: status %d, want 410", resp.StatusCode)
 	}

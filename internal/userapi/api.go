@@ -113,9 +113,11 @@ func (a *API) verify(w http.ResponseWriter, r *http.Request) {
 		page(http.StatusBadRequest, "Missing token", "The link has no verification token. Open the link from the email.")
 		return
 	}
-	u, err := a.svc.Verify(r.Context(), token)
+	u, cid, err := a.svc.Verify(r.Context(), token)
 	switch {
 	case err == nil:
+		// The verification continues the sign-up's flow: answer with its id.
+		w.Header().Set(correlation.Header, cid)
 		a.logger.InfoContext(r.Context(), "user verified", "user_id", u.ID)
 		page(http.StatusOK, "Email address confirmed", "Thank you, "+u.Name+". Your account is active.")
 	case errors.Is(err, users.ErrTokenUnknown):

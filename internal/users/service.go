@@ -9,6 +9,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 
+	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/topology"
 )
@@ -144,15 +145,17 @@ func (s *Service) user(ctx context.Context, q querier, id string) (User, error) 
 }
 
 // IssueToken creates a verification token for user inside tx and returns it; only its
-// hash is stored. It expires after the configured TTL and can be used once.
+// hash is stored. It expires after the configured TTL and can be used once. The
+// correlation id of ctx is stored with it, so the verification continues the sign-up
+// flow (see Verify).
 func (s *Service) IssueToken(ctx context.Context, tx *sql.Tx, userID string) (string, error) {
 	token, hash, err := newToken()
 	if err != nil {
 		return "", err
 	}
 	now := s.now()
-	_, err = tx.ExecContext(ctx, s.store.q(`INSERT INTO verification_tokens (token_hash, user_id, created_at, expires_at)
-		VALUES (?, ?, ?, ?)`), hash, userID, now.UnixMicro(), now.Add(s.cfg.TokenTTL).UnixMicro())
+	_, err = tx.ExecContext(ctx, s.store.q(`INSERT INTO verification_tokens (token_hash, user_id, created_at, expires_at, correlation_id)
+		VALUES (?, ?, ?, ?, ?)`), hash, userID, now.UnixMicro(), now.Add(s.cfg.TokenTTL).UnixMicro(), correlation.ID(ctx))
 	if err != nil {
 		return "", fmt.Errorf("issue token for %s: %w", userID, err)
 	}
@@ -160,11 +163,15 @@ func (s *Service) IssueToken(ctx context.Context, tx *sql.Tx, userID string) (st
 }
 
 // Verify uses token: the user becomes active and Verified is written to the outbox in
-// the same transaction. An unknown token is ErrTokenUnknown, an expired or used one
+// the same transaction. Verified carries the correlation id stored with the token (the
+// sign-up's), else the one of ctx; Verify returns the id it used. An unknown token is ErrTokenUnknown, an expired or used one
 // ErrTokenExpired or ErrTokenUsed; nothing changes then. A user verified before (with
 // another token) stays as is and no second event is written.
-func (s *Service) Verify(ctx context.Context, token string) (User, error) {
-	var u User
+func (s *Service) Verify(ctx context.Context, token string) (User, string, error) {
+	var (
+		u   User
+		cid = correlation.ID(ctx)
+	)
 	err := s.store.InTx(ctx, func(tx *sql.Tx) error {
 		lock := ""
 		if s.store.dialect == topology.DialectPostgres {
@@ -174,9 +181,10 @@ func (s *Service) Verify(ctx context.Context, token string) (User, error) {
 			userID  string
 			expires int64
 			used    sql.NullInt64
+			flow    string
 		)
-		err := tx.QueryRowContext(ctx, s.store.q(`SELECT user_id, expires_at, used_at FROM verification_tokens WHERE token_hash = ?`+lock),
-			hashToken(token)).Scan(&userID, &expires, &used)
+		err := tx.QueryRowContext(ctx, s.store.q(`SELECT user_id, expires_at, used_at, correlation_id FROM verification_tokens WHERE token_hash = ?`+lock),
+			hashToken(token)).Scan(&userID, &expires, &used, &flow)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrTokenUnknown
 		}
@@ -209,12 +217,15 @@ func (s *Service) Verify(ctx context.Context, token string) (User, error) {
 		if activated == 0 {
 			return nil
 		}
-		return s.outbox.Publish(ctx, tx, Verified{UserID: u.ID, Email: u.Email, Name: u.Name, VerifiedAt: now})
+		if flow != "" {
+			cid = flow
+		}
+		return s.outbox.Publish(correlation.WithID(ctx, cid), tx, Verified{UserID: u.ID, Email: u.Email, Name: u.Name, VerifiedAt: now})
 	})
 	if err != nil {
-		return User{}, fmt.Errorf("verify: %w", err)
+		return User{}, "", fmt.Errorf("verify: %w", err)
 	}
-	return u, nil
+	return u, cid, nil
 }
 
 // Stats are the counters the stats handler keeps.

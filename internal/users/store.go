@@ -85,7 +85,8 @@ var schemaQueries = []string{
 		user_id TEXT NOT NULL REFERENCES users (id),
 		created_at BIGINT NOT NULL,
 		expires_at BIGINT NOT NULL,
-		used_at BIGINT
+		used_at BIGINT,
+		correlation_id TEXT NOT NULL DEFAULT ''
 	)`,
 	`CREATE TABLE IF NOT EXISTS processed_messages (
 		handler TEXT NOT NULL,

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/outbox"
 	"github.com/millrace/millrace/internal/testenv"
@@ -106,11 +107,12 @@ func TestRegisterAndVerify(t *testing.T) {
 			var token, expired string
 			err = svc.Store().InTx(ctx, func(tx *sql.Tx) error {
 				var err error
-				if expired, err = svc.IssueToken(ctx, tx, u.ID); err != nil {
+				flow := correlation.WithID(ctx, "flow-1")
+				if expired, err = svc.IssueToken(flow, tx, u.ID); err != nil {
 					return err
 				}
 				c.t = c.t.Add(2 * time.Hour)
-				token, err = svc.IssueToken(ctx, tx, u.ID)
+				token, err = svc.IssueToken(flow, tx, u.ID)
 				return err
 			})
 			if err != nil {
@@ -124,18 +126,21 @@ func TestRegisterAndVerify(t *testing.T) {
 				t.Errorf("raw token found in the database (%d rows, %v)", stored, err)
 			}
 
-			if _, err := svc.Verify(ctx, "unknown"); !errors.Is(err, users.ErrTokenUnknown) {
+			if _, err := svcVerify(svc, ctx, "unknown"); !errors.Is(err, users.ErrTokenUnknown) {
 				t.Errorf("unknown token: err = %v", err)
 			}
-			if _, err := svc.Verify(ctx, expired); !errors.Is(err, users.ErrTokenExpired) {
+			if _, err := svcVerify(svc, ctx, expired); !errors.Is(err, users.ErrTokenExpired) {
 				t.Errorf("expired token: err = %v", err)
 			}
 			if got, _ := svc.User(ctx, u.ID); got.Status != users.StatusPending {
 				t.Errorf("status after failed verifications = %s", got.Status)
 			}
-			v, err := svc.Verify(ctx, token)
+			v, cid, err := svc.Verify(correlation.WithID(ctx, "click-2"), token)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if cid != "flow-1" {
+				t.Errorf("verify continued flow %q, want the token's flow-1", cid)
 			}
 			if v.Status != users.StatusActive || v.VerifiedAt == nil {
 				t.Errorf("verified user %+v", v)
@@ -143,7 +148,7 @@ func TestRegisterAndVerify(t *testing.T) {
 			if n := outboxRows(t, db, ob); n != 2 {
 				t.Errorf("outbox rows after verify = %d, want 2", n)
 			}
-			if _, err := svc.Verify(ctx, token); !errors.Is(err, users.ErrTokenUsed) {
+			if _, err := svcVerify(svc, ctx, token); !errors.Is(err, users.ErrTokenUsed) {
 				t.Errorf("used token: err = %v", err)
 			}
 			if n := outboxRows(t, db, ob); n != 2 {
@@ -190,3 +195,9 @@ func TestOnceRunsOncePerHandler(t *testing.T) {
 
 var _ users.Outbox = (*outbox.Outbox)(nil)
 var _ event.Event = users.Registered{}
+
+// svcVerify calls Verify and drops the correlation id.
+func svcVerify(svc *users.Service, ctx context.Context, token string) (users.User, error) {
+	u, _, err := svc.Verify(ctx, token)
+	return u, err
+}
