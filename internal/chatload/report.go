@@ -58,6 +58,10 @@ type Report struct {
 	// Late deliveries arrived after their phase had ended.
 	Late    int64   `json:"late"`
 	Latency Latency `json:"latency"`
+	// FromServer is the part of the latency after the server took the message (its
+	// sent_at; meaningful when load and servers share a machine's clock): history,
+	// publishing, the broker, the fanout and the write to the member.
+	FromServer Latency `json:"latency_from_server"`
 	// ConnectErrors are clients that could not connect, Disconnects connections that
 	// ended before the load closed them, WriteErrors messages that could not be written.
 	ConnectErrors int64 `json:"connect_errors"`
@@ -82,6 +86,7 @@ func (r *Report) fill(p phaseResult) {
 		r.DeliveredPerSec = float64(p.delivered) / secs
 	}
 	r.Latency = latencyOf(p.latencies)
+	r.FromServer = latencyOf(p.fromServer)
 }
 
 // OK reports whether every expected delivery arrived once, every message was accepted
@@ -101,6 +106,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "delivered   %.1f msgs/s (%d of %d expected; lost %d, duplicates %d, late %d)\n",
 		r.DeliveredPerSec, r.Delivered, r.Expected, r.Lost, r.Duplicates, r.Late)
 	fmt.Fprintf(&b, "latency     p50 %.1fms  p90 %.1fms  p99 %.1fms  max %.1fms\n", r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max)
+	fmt.Fprintf(&b, "from server p50 %.1fms  p90 %.1fms  p99 %.1fms  max %.1fms (after the server took the message)\n",
+		r.FromServer.P50, r.FromServer.P90, r.FromServer.P99, r.FromServer.Max)
 	fmt.Fprintf(&b, "errors      %d connect, %d disconnects, %d writes\n", r.ConnectErrors, r.Disconnects, r.WriteErrors)
 	for _, e := range r.Errors {
 		fmt.Fprintf(&b, "  %s\n", e)

@@ -109,6 +109,7 @@ type receipts struct {
 	phase      int
 	seen       map[msgKey]struct{}
 	latencies  []int64
+	fromServer []int64
 	duplicates int64
 }
 
@@ -203,6 +204,9 @@ type serverFrame struct {
 	OK        bool   `json:"ok"`
 	Reason    string `json:"reason"`
 	Text      string `json:"text"`
+	// SentAt is when the server took the message (its clock; on one machine, the same
+	// wall clock as the load's).
+	SentAt time.Time `json:"sent_at"`
 }
 
 // read handles server frames until the connection ends.
@@ -217,7 +221,7 @@ func (c *client) read() {
 			}
 			return
 		}
-		at := c.s.now()
+		at, wall := c.s.now(), time.Now()
 		var f serverFrame
 		if err := json.Unmarshal(data, &f); err != nil {
 			c.s.errs.add("bad server frame: %v", err)
@@ -227,15 +231,16 @@ func (c *client) read() {
 		case "history":
 			c.readyOnce.Do(func() { close(c.ready) })
 		case "message":
-			c.received(f.Text, at)
+			c.received(f.Text, at, wall.Sub(f.SentAt))
 		case "result":
 			c.result(f)
 		}
 	}
 }
 
-// received records a delivery of a load message received at at.
-func (c *client) received(text string, at int64) {
+// received records a delivery of a load message received at at, fromServer after the
+// server took it.
+func (c *client) received(text string, at int64, fromServer time.Duration) {
 	m, ok := c.s.parse(text)
 	if !ok {
 		return
@@ -257,6 +262,7 @@ func (c *client) received(text string, at int64) {
 	}
 	c.rec.seen[key] = struct{}{}
 	c.rec.latencies = append(c.rec.latencies, at-m.sent)
+	c.rec.fromServer = append(c.rec.fromServer, int64(fromServer))
 	c.mu.Unlock()
 	ph.delivered.Add(1)
 }
@@ -346,6 +352,7 @@ type phaseResult struct {
 	duplicates int64
 	sendTime   time.Duration
 	latencies  []int64
+	fromServer []int64
 }
 
 // runPhase sends total messages/s spread evenly over every connected member for
@@ -404,6 +411,7 @@ func (s *session) runPhase(ctx context.Context, id int, total float64, duration,
 		c.mu.Lock()
 		if c.rec.phase == id {
 			res.latencies = append(res.latencies, c.rec.latencies...)
+			res.fromServer = append(res.fromServer, c.rec.fromServer...)
 			res.duplicates += c.rec.duplicates
 		}
 		c.rec = receipts{}
