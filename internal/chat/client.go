@@ -48,8 +48,13 @@ func (c *client) close(code websocket.StatusCode, reason string) {
 }
 
 // write sends queued frames until close is called or a write fails, then closes conn.
-// Each write may take writeTimeout at most; a client that does not read is cut off.
+// Each write may take writeTimeout at most; a client that does not read is cut off. One
+// timer per connection enforces it (reset before a write, stopped after), so a frame
+// costs no context or timer of its own.
 func (c *client) write(conn *websocket.Conn, writeTimeout time.Duration) {
+	cut := time.AfterFunc(writeTimeout, func() { _ = conn.CloseNow() })
+	cut.Stop()
+	defer cut.Stop()
 	for {
 		select {
 		case <-c.done:
@@ -57,9 +62,9 @@ func (c *client) write(conn *websocket.Conn, writeTimeout time.Duration) {
 			_ = conn.Close(c.code, c.reason)
 			return
 		case data := <-c.send:
-			ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-			err := conn.Write(ctx, websocket.MessageText, data)
-			cancel()
+			cut.Reset(writeTimeout)
+			err := conn.Write(context.Background(), websocket.MessageText, data)
+			cut.Stop()
 			if err != nil {
 				c.close(websocket.StatusGoingAway, "write failed")
 				_ = conn.CloseNow()

@@ -1,0 +1,72 @@
+package chat
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// TestWriteTimeoutCutsOff checks that a client that never reads is cut off once a write
+// has waited writeTimeout: the writer returns and the client is closed as "write
+// failed", while a reading client receives every frame through the same writer.
+func TestWriteTimeoutCutsOff(t *testing.T) {
+	for _, reads := range []bool{true, false} {
+		name := map[bool]string{true: "reading", false: "not-reading"}[reads]
+		t.Run(name, func(t *testing.T) {
+			c := newClient("c", "r", "n", 4)
+			written := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				conn, err := websocket.Accept(w, r, nil)
+				if err != nil {
+					t.Errorf("accept: %v", err)
+					return
+				}
+				defer close(written)
+				c.write(conn, 300*time.Millisecond)
+			}))
+			defer srv.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			peer, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer peer.CloseNow()
+			peer.SetReadLimit(2 << 20)
+			frame := make([]byte, 1<<20)
+			if reads {
+				for range 8 {
+					c.enqueue(frame)
+					if _, data, err := peer.Read(ctx); err != nil || len(data) != len(frame) {
+						t.Fatalf("read: %d bytes, %v", len(data), err)
+					}
+				}
+				c.close(websocket.StatusNormalClosure, "")
+				_, _, err := peer.Read(ctx)
+				if websocket.CloseStatus(err) != websocket.StatusNormalClosure {
+					t.Fatalf("peer read after close: %v, want a normal closure", err)
+				}
+				<-written
+				return
+			}
+			// Fill the socket buffers until a write blocks and is cut off.
+			for {
+				select {
+				case <-written:
+					if c.reason != "write failed" || c.code != websocket.StatusGoingAway {
+						t.Fatalf("closed with %v %q, want %v %q", c.code, c.reason, websocket.StatusGoingAway, "write failed")
+					}
+					return
+				case c.send <- frame:
+				case <-ctx.Done():
+					t.Fatal("writer still writing to a client that does not read")
+				}
+			}
+		})
+	}
+}
