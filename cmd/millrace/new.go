@@ -54,7 +54,7 @@ func newNewHandlerCommand(dir *string) *cobra.Command {
 		Long: `Handler writes handlers/<name>.go and its test, adds the event type to internal/<pkg>
 (unless it exists), adds the topic (unless declared) and the handler entry to every
 profile in config/ in place (comments and order kept), and lists the handler in the
-service that runs it (--service, default the event's package when it is a service).
+service that runs it (--service; default: the service named like the event's package).
 
 A topic not declared in a profile needs a transport there: --transport NAME for every
 profile that declares NAME, --transport PROFILE=NAME for one profile, or --like TOPIC for
@@ -78,7 +78,7 @@ the transport of an existing topic.`,
 	f := cmd.Flags()
 	f.StringVar(&o.Event, "event", "", "event type handled: PKG.Type (internal/PKG), or Type in the --service package")
 	f.StringVar(&o.Topic, "topic", "", "topic of the event (its EventName when the event is new)")
-	f.StringVar(&o.Service, "service", "", "service whose Handlers list gets the handler (default: the event's package)")
+	f.StringVar(&o.Service, "service", "", "service whose Handlers list (internal/<service>app) gets the handler (default: the service named like the event's package, if any)")
 	f.StringSliceVar(&o.Transports, "transport", nil, "transport of the topic where it is new: NAME or PROFILE=NAME (repeatable)")
 	f.StringVar(&o.Like, "like", "", "declare a new topic on the transport of this topic in each profile")
 	_ = cmd.MarkFlagRequired("event")

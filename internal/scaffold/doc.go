@@ -2,14 +2,18 @@
 // checkout of the module, in the project's own layout:
 //
 //	millrace new service orders
-//	  internal/orders/{doc,service,handlers,wire}.go   the service assembly and its ProviderSet
-//	  cmd/orders/{main,main_test,wire}.go              a thin main with a wire injector
+//	  internal/ordersapp/{doc,service,handlers,wire}.go  the service assembly, its handler list and ProviderSet
+//	  cmd/orders/{main,main_test,wire}.go                a thin main, its test and the wire injector
 //
 //	millrace new handler ship-order --event orders.OrderPlaced --topic orders.placed --like mail.sent
-//	  internal/orders/events.go                        the typed event (created or extended)
+//	  internal/orders/{doc,events}.go                    the typed event (package created or extended)
 //	  handlers/ship_order.go, handlers/ship_order_test.go
-//	  config/*.yaml                                    the topic (when new) and the handler entry
-//	  internal/orders/handlers.go                      the handler added to the service's list
+//	  config/*.yaml                                      the topic (when new) and the handler entry
+//	  internal/ordersapp/handlers.go                     the handler added to the service's list
+//
+// The service's assembly and its events live in two packages, as internal/chatapp and
+// internal/chat do: the handlers import the events and the assembly imports the
+// handlers.
 //
 // Everything is planned before anything is written: a Plan lists the files to create
 // and the edits, and Apply refuses to overwrite a file that exists. Generated Go is

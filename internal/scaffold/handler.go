@@ -363,30 +363,44 @@ func (p *Project) planProfiles(plan *Plan, o HandlerOptions) error {
 				continue
 			}
 		}
-		out := src
+		type entry struct {
+			section, key string
+			fields       []field
+		}
+		var entries []entry
 		if topo == nil || !declares(topo, o.Topic) {
 			transport, err := chooseTransport(topo, profile, o.Topic, byProfile, everywhere, o.Like)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", rel, err))
 				continue
 			}
-			fields := []field{{"transport", transport}}
-			if edited, err := addEntry(out, "topics", o.Topic, fields); err == nil {
+			entries = append(entries, entry{"topics", o.Topic, []field{{"transport", transport}}})
+		}
+		entries = append(entries, entry{"handlers", o.Name, []field{{"topic", o.Topic}}})
+		out := src
+		var unsafe, failed error
+		for _, e := range entries {
+			edited, err := addEntry(out, e.section, e.key, e.fields)
+			switch {
+			case errors.Is(err, errUnsafeEdit):
+				unsafe = err
+			case err != nil:
+				failed = err
+			default:
 				out = edited
-			} else if errors.Is(err, errUnsafeEdit) {
-				plan.Manual = append(plan.Manual, fmt.Sprintf("%s (%v):\n%s", rel, err, snippet("topics", o.Topic, fields)))
-			} else {
-				errs = append(errs, fmt.Errorf("%s: %w", rel, err))
-				continue
 			}
 		}
-		fields := []field{{"topic", o.Topic}}
-		if edited, err := addEntry(out, "handlers", o.Name, fields); err == nil {
-			out = edited
-		} else if errors.Is(err, errUnsafeEdit) {
-			plan.Manual = append(plan.Manual, fmt.Sprintf("%s (%v):\n%s", rel, err, snippet("handlers", o.Name, fields)))
-		} else {
-			errs = append(errs, fmt.Errorf("%s: %w", rel, err))
+		if failed != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", rel, failed))
+			continue
+		}
+		if unsafe != nil {
+			// A profile is edited whole or not at all: half an edit would not load.
+			var snippets []string
+			for _, e := range entries {
+				snippets = append(snippets, snippet(e.section, e.key, e.fields))
+			}
+			plan.Manual = append(plan.Manual, fmt.Sprintf("%s (%v):\n%s", rel, unsafe, strings.Join(snippets, "\n")))
 			continue
 		}
 		if loadErr == nil {

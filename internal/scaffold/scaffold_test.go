@@ -191,3 +191,30 @@ func TestNewHandlerRejectsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestNewHandlerLeavesAProfileItCannotEditInPlace checks that a profile whose topics
+// section is a flow mapping is left untouched, and both of its entries are reported
+// for pasting, while the other profiles are edited.
+func TestNewHandlerLeavesAProfileItCannotEditInPlace(t *testing.T) {
+	p := newProject(t)
+	flow := "version: 1\ntransports:\n  memory: {kind: gochannel}\ntopics: {mail.sent: {transport: memory}}\nhandlers:\n  h: {topic: mail.sent}\n"
+	write(t, p.Root, "config/flow.yaml", flow)
+	plan, err := p.NewHandler(HandlerOptions{Name: "ship-order", Event: "orders.OrderPlaced", Topic: "orders.placed", Like: "mail.sent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.Apply(p.Root); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, p.Root, "config/flow.yaml"); got != flow {
+		t.Errorf("flow.yaml edited:\n%s", got)
+	}
+	if len(plan.Manual) != 1 || !strings.Contains(plan.Manual[0], "config/flow.yaml") ||
+		!strings.Contains(plan.Manual[0], "topics:\n  orders.placed: {transport: memory}") ||
+		!strings.Contains(plan.Manual[0], "handlers:\n  ship-order: {topic: orders.placed}") {
+		t.Errorf("manual entries %q", plan.Manual)
+	}
+	if !strings.Contains(read(t, p.Root, "config/local.yaml"), "ship-order:") {
+		t.Error("local.yaml not edited")
+	}
+}
