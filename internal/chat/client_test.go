@@ -70,3 +70,49 @@ func TestWriteTimeoutCutsOff(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkClientWrite measures the writer of one connection: frames of a typical
+// message size queued and written to a peer that reads them (the peer's reads count too).
+func BenchmarkClientWrite(b *testing.B) {
+	c := newClient("c", "r", "n", 1024)
+	written := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			b.Errorf("accept: %v", err)
+			return
+		}
+		defer close(written)
+		c.write(conn, DefaultWriteTimeout)
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	peer, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer peer.CloseNow()
+	frame := []byte(`{"type":"message","room":"room-1","name":"member-17","text":"load 0123abcd 1 17 42 123456789012","sent_at":"2026-11-24T14:00:00.123456789Z","message_id":"0f8fad5b-d9cb-469f-a165-70867728950e"}`)
+	read := make(chan error, 1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	go func() {
+		for range b.N {
+			if _, _, err := peer.Read(ctx); err != nil {
+				read <- err
+				return
+			}
+		}
+		read <- nil
+	}()
+	for range b.N {
+		c.send <- frame
+	}
+	if err := <-read; err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	c.close(websocket.StatusNormalClosure, "")
+	go func() { _, _, _ = peer.Read(ctx) }()
+	<-written
+}
