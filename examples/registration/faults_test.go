@@ -16,9 +16,9 @@ import (
 	"github.com/millrace/millrace/internal/testenv"
 )
 
-// faultProfiles are the profiles the fault tests run on: no servers, and the usual
-// production shape (PostgreSQL outbox relayed to RabbitMQ).
-var faultProfiles = []profile{profiles[0], profiles[1]}
+// faultProfiles are the profiles the fault tests run on: no servers, and a PostgreSQL
+// outbox relayed to RabbitMQ and to Redis Streams.
+var faultProfiles = []profile{profiles[0], profiles[1], profiles[2]}
 
 func (st *stack) mustRegister(email string) {
 	st.t.Helper()
