@@ -26,8 +26,9 @@
 //
 // Room limit search (-find-room-limit): one room, split across the targets, grows from
 // -room-start members by -room-growth per step, -rate (default 50/s here) for
-// -step-duration each, until the p99 latency passes -p99-limit or a step loses a
-// message or a client; it reports the largest size that stayed under:
+// -step-duration each, until a size is over (its p99 latency passes -p99-limit, or it
+// loses a message or a client) in every attempt; then it bisects between the last size
+// under and the first over, and reports the largest size that stayed under:
 //
 //	-find-room-limit    run the search instead of the load run
 //	-room-start 10      first room size
@@ -35,6 +36,10 @@
 //	-room-max 2000      largest size tried
 //	-step-duration 10s  sending time of each step
 //	-p99-limit 100ms    p99 latency a size must stay under
+//	-room-retries 1     more attempts before a size counts as over (a shared machine
+//	                    has noisy moments)
+//	-room-precision 0.1 after the first size over, bisect until the sizes under and
+//	                    over are within this fraction of each other
 //
 // A delivery is one message received by one member, the sender included. The report
 // gives the offered and delivered messages/s, expected deliveries not received by the
@@ -90,6 +95,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	roomMax := fs.Int("room-max", chatload.DefaultRoomMax, "largest room size of -find-room-limit")
 	stepDuration := fs.Duration("step-duration", chatload.DefaultStepDuration, "sending time of each -find-room-limit step")
 	p99Limit := fs.Duration("p99-limit", chatload.DefaultP99Limit, "p99 latency a room size must stay under")
+	roomRetries := fs.Int("room-retries", chatload.DefaultRoomRetries, "more attempts before a room size counts as over")
+	roomPrecision := fs.Float64("room-precision", chatload.DefaultPrecision, "bisection precision, as a fraction of the room size")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -118,6 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			Targets: list, AllowRemote: *allowRemote, Rate: rate,
 			Start: *roomStart, Growth: *roomGrowth, Max: *roomMax,
 			StepDuration: *stepDuration, Drain: *drain, P99Limit: *p99Limit,
+			Retries: retries(*roomRetries), Precision: *roomPrecision,
 			DialTimeout: *dialTimeout, DialWorkers: *dialWorkers,
 		})
 		if err != nil {
@@ -148,6 +156,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// retries maps the flag, where 0 means none, to RoomLimitConfig.Retries, where 0 means
+// the default.
+func retries(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // output writes v as indented JSON, or with text.

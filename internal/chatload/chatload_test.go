@@ -162,6 +162,9 @@ func TestFindRoomLimitSteps(t *testing.T) {
 		t.Fatalf("steps %+v, want sizes 2 then 4", res.Steps)
 	}
 	for _, s := range res.Steps {
+		if s.Attempt != 1 || s.Over != "" {
+			t.Errorf("step of %d: attempt %d, over %q; want 1 and under", s.Members, s.Attempt, s.Over)
+		}
 		if s.Clients != s.Members || s.Lost != 0 || s.Duplicates != 0 || s.Delivered != s.Accepted*int64(s.Members) {
 			t.Errorf("step of %d: clients %d, delivered %d of %d accepted × members, lost %d, duplicates %d",
 				s.Members, s.Clients, s.Delivered, s.Accepted, s.Lost, s.Duplicates)
@@ -169,5 +172,28 @@ func TestFindRoomLimitSteps(t *testing.T) {
 	}
 	if res.Limit != 4 || !strings.Contains(res.Stopped, "maximum") {
 		t.Errorf("limit %d (%s), want 4 after reaching the maximum", res.Limit, res.Stopped)
+	}
+}
+
+// TestFindRoomLimitNoneUnder checks a search where no size can stay under the p99 limit:
+// the first size is measured 1+Retries times, each attempt says why it was over, and the
+// limit is 0.
+func TestFindRoomLimitNoneUnder(t *testing.T) {
+	targets := startChats(t, 2)
+	res, err := chatload.FindRoomLimit(context.Background(), chatload.RoomLimitConfig{
+		Targets: targets, Rate: 20, Start: 2, Retries: 1,
+		StepDuration: time.Second, Drain: 20 * time.Second,
+		P99Limit: time.Nanosecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Limit != 0 || len(res.Steps) != 2 {
+		t.Fatalf("limit %d after %d steps, want 0 after 2: %+v", res.Limit, len(res.Steps), res.Steps)
+	}
+	for i, s := range res.Steps {
+		if s.Members != 2 || s.Attempt != i+1 || !strings.HasPrefix(s.Over, "p99") || s.Lost != 0 {
+			t.Errorf("step %d: members %d, attempt %d, over %q, lost %d; want 2, %d, a p99, 0", i, s.Members, s.Attempt, s.Over, s.Lost, i+1)
+		}
 	}
 }

@@ -69,9 +69,12 @@ func TestConfigBounds(t *testing.T) {
 	if err := rl.Validate(); err != nil {
 		t.Fatalf("default room limit config: %v", err)
 	}
-	rl.Growth, rl.Max = 1, MaxClients+1
-	if err := rl.Validate(); err == nil || !strings.Contains(err.Error(), "growth") || !strings.Contains(err.Error(), "max") {
-		t.Errorf("bad growth and max: %v, want both named", err)
+	rl.Growth, rl.Max, rl.Precision, rl.Retries = 1, MaxClients+1, 1.5, 11
+	err := rl.Validate()
+	for _, want := range []string{"growth", "max", "precision", "retries"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("bad growth, max, precision and retries: %v, want %s named", err, want)
+		}
 	}
 }
 

@@ -119,6 +119,10 @@ func (r *Report) WriteText(w io.Writer) error {
 // Step is one room size measured by FindRoomLimit.
 type Step struct {
 	Members int `json:"members"`
+	// Attempt counts the measurements of this size, from 1.
+	Attempt int `json:"attempt"`
+	// Over says why the size was over; empty when it stayed under.
+	Over string `json:"over,omitempty"`
 	Report
 }
 
@@ -128,8 +132,8 @@ type RoomLimit struct {
 	Rate    float64  `json:"rate"`
 	// P99Limit is the latency, in milliseconds, the p99 had to stay under.
 	P99Limit float64 `json:"p99_limit_ms"`
-	// Limit is the largest room size whose step stayed under P99Limit without loss; 0
-	// when none did.
+	// Limit is the largest room size with an attempt that stayed under P99Limit without
+	// loss; 0 when none did.
 	Limit int `json:"limit"`
 	// Stopped says why the search ended.
 	Stopped string `json:"stopped"`
@@ -140,10 +144,10 @@ type RoomLimit struct {
 func (l *RoomLimit) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "room limit at %g msgs/s, p99 under %gms: %d members (%s)\n", l.Rate, l.P99Limit, l.Limit, l.Stopped)
-	fmt.Fprintf(&b, "%8s %10s %12s %6s %5s %8s %8s %8s\n", "members", "offered/s", "delivered/s", "lost", "dup", "p50ms", "p99ms", "maxms")
+	fmt.Fprintf(&b, "%8s %3s %10s %12s %6s %5s %8s %8s %8s  %s\n", "members", "try", "offered/s", "delivered/s", "lost", "dup", "p50ms", "p99ms", "maxms", "over")
 	for _, s := range l.Steps {
-		fmt.Fprintf(&b, "%8d %10.1f %12.1f %6d %5d %8.1f %8.1f %8.1f\n", s.Members, s.OfferedPerSec, s.DeliveredPerSec,
-			s.Lost, s.Duplicates, s.Latency.P50, s.Latency.P99, s.Latency.Max)
+		fmt.Fprintf(&b, "%8d %3d %10.1f %12.1f %6d %5d %8.1f %8.1f %8.1f  %s\n", s.Members, s.Attempt, s.OfferedPerSec, s.DeliveredPerSec,
+			s.Lost, s.Duplicates, s.Latency.P50, s.Latency.P99, s.Latency.Max, s.Over)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -47,6 +47,8 @@ const (
 	DefaultRoomMax      = 2000
 	DefaultStepDuration = 10 * time.Second
 	DefaultP99Limit     = 100 * time.Millisecond
+	DefaultRoomRetries  = 1
+	DefaultPrecision    = 0.1
 )
 
 // RoomLimitConfig configures FindRoomLimit.
@@ -70,6 +72,12 @@ type RoomLimitConfig struct {
 	// P99Limit is the p99 latency a room size must stay under (default
 	// DefaultP99Limit).
 	P99Limit time.Duration
+	// Retries is how many more times a size that is over is measured before it counts
+	// as over (default DefaultRoomRetries; negative: none).
+	Retries int
+	// Precision is how close, as a fraction of the size under, the bisection brings the
+	// sizes under and over (default DefaultPrecision).
+	Precision float64
 	// DialTimeout, DialWorkers and RoomPrefix are as in Config.
 	DialTimeout time.Duration
 	DialWorkers int
@@ -98,6 +106,15 @@ func (c *RoomLimitConfig) setDefaults() {
 	if c.P99Limit == 0 {
 		c.P99Limit = DefaultP99Limit
 	}
+	switch {
+	case c.Retries == 0:
+		c.Retries = DefaultRoomRetries
+	case c.Retries < 0:
+		c.Retries = 0
+	}
+	if c.Precision == 0 {
+		c.Precision = DefaultPrecision
+	}
 	if c.DialTimeout == 0 {
 		c.DialTimeout = DefaultDialTimeout
 	}
@@ -122,6 +139,12 @@ func (c RoomLimitConfig) Validate() error {
 		errs = append(errs, fmt.Errorf("growth must be above 1, not %g", c.Growth))
 	}
 	errs = append(errs, checkRun(c.Rate, c.StepDuration, c.Drain))
+	if c.Retries > 10 {
+		errs = append(errs, fmt.Errorf("retries must be at most 10, not %d", c.Retries))
+	}
+	if !(c.Precision > 0 && c.Precision < 1) {
+		errs = append(errs, fmt.Errorf("precision must be between 0 and 1, not %g", c.Precision))
+	}
 	if c.P99Limit <= 0 {
 		errs = append(errs, fmt.Errorf("p99 limit must be above 0, not %s", c.P99Limit))
 	}
@@ -132,10 +155,13 @@ func (c RoomLimitConfig) Validate() error {
 }
 
 // FindRoomLimit grows one room, split across the targets, from Start members by Growth
-// per step, sending Rate messages/s for StepDuration at each size, until a step's p99
-// passes P99Limit, loses or rejects a message, loses a client, or the room reaches Max.
-// Clients joined at one step stay for the next. It returns an error only for a bad
-// config; when ctx ends the search stops with the steps measured so far.
+// per step, sending Rate messages/s for StepDuration at each size, until a size is over:
+// its p99 passes P99Limit, or it loses or refuses a message or a client, in each of
+// 1+Retries attempts (a shared machine has noisy moments). Then it bisects between the
+// last size under and the first size over, closing or adding members, until they are
+// within Precision of each other. Clients stay from one step to the next. It returns an
+// error only for a bad config; when ctx ends the search stops with the steps measured
+// so far.
 func FindRoomLimit(ctx context.Context, cfg RoomLimitConfig) (*RoomLimit, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -144,42 +170,65 @@ func FindRoomLimit(ctx context.Context, cfg RoomLimitConfig) (*RoomLimit, error)
 	s := newSession(cfg.RoomPrefix, cfg.DialTimeout)
 	defer s.close()
 	out := &RoomLimit{Targets: cfg.Targets, Rate: cfg.Rate, P99Limit: ms(cfg.P99Limit)}
-	size := cfg.Start
-	for id := 1; ; id++ {
-		started := time.Now()
-		s.connect(ctx, s.add(cfg.Targets, 0, size), cfg.DialWorkers)
-		connectErrs, disconnects := s.connectErrors.Load(), s.disconnects.Load()
-		if ctx.Err() != nil {
-			out.Stopped = "interrupted"
-			return out, nil
+	id := 0
+	// under measures size and reports whether one of its attempts stayed under.
+	under := func(size int) bool {
+		s.resize(ctx, cfg.Targets, 0, size, cfg.DialWorkers)
+		for attempt := 1; attempt <= 1+cfg.Retries && ctx.Err() == nil; attempt++ {
+			id++
+			connectErrs, disconnects := s.connectErrors.Load(), s.disconnects.Load()
+			step := Step{Members: size, Attempt: attempt, Report: Report{Targets: cfg.Targets, Rooms: 1, MembersPerRoom: size, Rate: cfg.Rate}}
+			res := s.runPhase(ctx, id, cfg.Rate, cfg.StepDuration, cfg.Drain)
+			step.Clients = res.clients
+			step.fill(res)
+			step.ConnectErrors = s.connectErrors.Load() - connectErrs
+			step.Disconnects = s.disconnects.Load() - disconnects
+			step.Errors = s.errs.list()
+			switch {
+			case ctx.Err() != nil:
+				step.Over = "interrupted"
+			case step.Clients != size || !step.OK():
+				step.Over = "lost or refused messages or clients"
+			case step.Latency.P99 >= out.P99Limit:
+				step.Over = fmt.Sprintf("p99 %.1fms", step.Latency.P99)
+			}
+			out.Steps = append(out.Steps, step)
+			if step.Over == "" {
+				return true
+			}
+			// A member dropped or never connected: start the next attempt afresh.
+			s.resize(ctx, cfg.Targets, 0, size, cfg.DialWorkers)
 		}
-		step := Step{Members: size, Report: Report{Targets: cfg.Targets, Rooms: 1, MembersPerRoom: size, Rate: cfg.Rate,
-			ConnectSeconds: time.Since(started).Seconds()}}
-		res := s.runPhase(ctx, id, cfg.Rate, cfg.StepDuration, cfg.Drain)
-		step.Clients = res.clients
-		step.fill(res)
-		step.ConnectErrors = s.connectErrors.Load() - connectErrs
-		step.Disconnects = s.disconnects.Load() - disconnects
-		step.Errors = s.errs.list()
-		out.Steps = append(out.Steps, step)
-		switch {
-		case ctx.Err() != nil:
-			out.Stopped = "interrupted"
-			return out, nil
-		case !step.OK():
-			out.Stopped = fmt.Sprintf("%d members lost messages or clients", size)
-			return out, nil
-		case step.Latency.P99 >= out.P99Limit:
-			out.Stopped = fmt.Sprintf("p99 %.1fms at %d members", step.Latency.P99, size)
-			return out, nil
+		return false
+	}
+	good, bad := 0, 0
+	for size := cfg.Start; ; size = min(cfg.Max, max(size+1, int(float64(size)*cfg.Growth))) {
+		if !under(size) {
+			bad = size
+			break
 		}
-		out.Limit = size
+		good = size
 		if size >= cfg.Max {
+			out.Limit = good
 			out.Stopped = fmt.Sprintf("reached the maximum of %d members", cfg.Max)
 			return out, nil
 		}
-		size = min(cfg.Max, max(size+1, int(float64(size)*cfg.Growth)))
 	}
+	for good > 0 && bad-good > max(1, int(float64(good)*cfg.Precision)) && ctx.Err() == nil {
+		mid := (good + bad) / 2
+		if under(mid) {
+			good = mid
+		} else {
+			bad = mid
+		}
+	}
+	out.Limit = good
+	if ctx.Err() != nil {
+		out.Stopped = "interrupted"
+	} else {
+		out.Stopped = fmt.Sprintf("%d members were over", bad)
+	}
+	return out, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

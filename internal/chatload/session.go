@@ -89,7 +89,9 @@ type client struct {
 	s     *session
 	index int
 	room  int
-	conn  *websocket.Conn
+	// target is the index of the target the client connects to.
+	target int
+	conn   *websocket.Conn
 	// connected is set once the history frame arrived, before the client sends.
 	connected atomic.Bool
 	// ready is closed when the history frame arrived; done when the reader ended.
@@ -124,20 +126,65 @@ type connectJob struct {
 	target string
 }
 
-// add adds clients to room until it has size members, spread over targets (member j on
-// target j mod len(targets)), and returns them to connect.
+// add adds clients to room until it has size members and returns them to connect. Each
+// new member goes to the target with the fewest members of the room, so every room is
+// split evenly across the targets.
 func (s *session) add(targets []string, room, size int) []connectJob {
 	for len(s.rooms) <= room {
 		s.rooms = append(s.rooms, nil)
 	}
+	count := make([]int, len(targets))
+	for _, c := range s.rooms[room] {
+		count[c.target]++
+	}
 	var jobs []connectJob
-	for j := len(s.rooms[room]); j < size; j++ {
-		c := &client{s: s, index: len(s.clients), room: room, ready: make(chan struct{}), done: make(chan struct{})}
+	for len(s.rooms[room]) < size {
+		t := 0
+		for i := range count {
+			if count[i] < count[t] {
+				t = i
+			}
+		}
+		count[t]++
+		c := &client{s: s, index: len(s.clients), room: room, target: t, ready: make(chan struct{}), done: make(chan struct{})}
 		s.clients = append(s.clients, c)
 		s.rooms[room] = append(s.rooms[room], c)
-		jobs = append(jobs, connectJob{c: c, target: targets[j%len(targets)]})
+		jobs = append(jobs, connectJob{c: c, target: targets[t]})
 	}
 	return jobs
+}
+
+// resize brings room to size connected members: it closes the members beyond size and
+// those that dropped out, then connects new ones.
+func (s *session) resize(ctx context.Context, targets []string, room, size, workers int) {
+	for len(s.rooms) <= room {
+		s.rooms = append(s.rooms, nil)
+	}
+	var keep, gone []*client
+	for i, c := range s.rooms[room] {
+		if i < size && c.connected.Load() {
+			keep = append(keep, c)
+		} else {
+			gone = append(gone, c)
+		}
+	}
+	s.rooms[room] = keep
+	var wg sync.WaitGroup
+	for _, c := range gone {
+		// Not connected any more: its end is no disconnect.
+		if c.connected.Swap(false) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := c.conn.Close(websocket.StatusNormalClosure, "room shrinks"); err != nil {
+					_ = c.conn.CloseNow()
+				}
+				<-c.done
+			}()
+		}
+	}
+	wg.Wait()
+	s.connect(ctx, s.add(targets, room, size), workers)
 }
 
 // connect connects the clients of jobs, workers at a time, each until it received its
