@@ -114,6 +114,11 @@ var malformed = []struct {
 	{"list where value expected", withBase("  a.b: {transport: [mem]}"), "7:20: topics.a.b.transport", "expected a single value, got a list"},
 	{"section not a mapping", lines("version: 1", "topics: [a, b]"), "2:9: topics", "topics must be a mapping, got a list"},
 	{"merge key", lines("version: 1", "<<: {topics: {}}"), "2:1", "merge keys (<<) are not supported"},
+	{"trace store not sql", withBase("  a.b: {transport: mem}", "trace: {store: rabbit}"), "8:16: trace.store", `trace store "rabbit" is a amqp transport; the delivery log needs a sql transport`},
+	{"trace store undeclared", withBase("  a.b: {transport: mem}", "trace: {store: pgg}"), "8:16: trace.store", `unknown transport "pgg" (declared: mem, pg, rabbit); did you mean "pg"?`},
+	{"trace store missing", withBase("  a.b: {transport: mem}", "trace: {}"), "8:1: trace.store", "store is required: the sql transport that keeps the delivery log (sql transports: pg)"},
+	{"trace unknown key", withBase("  a.b: {transport: mem}", "trace: {store: pg, stor: pg}"), "8:20: trace.stor", `unknown key "stor" in trace; did you mean "store"?`},
+	{"trace not a mapping", withBase("  a.b: {transport: mem}", "trace: pg"), "8:8: trace", "trace must be a mapping, got a single value"},
 	{"derived poison on two transports", withBase("  a.b: {transport: mem}", "  c.d: {transport: rabbit}", "defaults:", "  poison: {topic: dead}", "handlers:", "  h1: {topic: a.b}", "  h2: {topic: c.d}"), "13:3: handlers.h2.poison.topic", `poison topic "dead" is derived on transport "rabbit" here and on "mem" at line 12 col 3`},
 }
 

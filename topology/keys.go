@@ -16,12 +16,13 @@ const (
 	secHandler     = "handler"
 	secRetry       = "retry"
 	secPoison      = "poison"
+	secTrace       = "trace"
 )
 
 // knownKeys lists the keys each section accepts, in documentation order. A transport's
 // keys are the "transport" section's plus those of its kind.
 var knownKeys = map[string][]string{
-	secTopology:    {"version", "transports", "topics", "defaults", "handlers"},
+	secTopology:    {"version", "transports", "topics", "defaults", "handlers", "trace"},
 	secTransport:   {"kind"},
 	secGoChannel:   {"kind", "buffer"},
 	secAMQP:        {"kind", "url", "prefetch", "confirms", "channel_pool", "durable", "reconnect_initial", "reconnect_max"},
@@ -32,6 +33,7 @@ var knownKeys = map[string][]string{
 	secHandler:     {"topic", "group", "concurrency", "timeout", "retry", "poison"},
 	secRetry:       {"max_attempts", "initial_interval", "max_interval", "multiplier"},
 	secPoison:      {"topic"},
+	secTrace:       {"store"},
 }
 
 // kindSection maps a transport kind to the section of its keys.

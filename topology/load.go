@@ -175,6 +175,9 @@ func (l *loader) load(data []byte) *Topology {
 	}
 	l.idx.sortPatterns()
 	l.checkAmbiguity()
+	if e, ok := top.get("trace"); ok {
+		l.parseTrace(e)
+	}
 
 	defaults := l.parsePolicy(top, "defaults", secDefaults)
 	l.t.Defaults = defaults.merge(builtinPolicy(), "")

@@ -23,6 +23,8 @@ type Topology struct {
 	Defaults Policy
 	// Handlers in file order, each with its effective policy.
 	Handlers []*Handler
+	// Trace configures the delivery log; nil when the file has no trace section.
+	Trace *Trace
 
 	// index makes Resolve and Handler lookups cheap; set by the loader.
 	index *index
