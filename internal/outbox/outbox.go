@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/transport"
+	"github.com/millrace/millrace/topology"
 )
 
 // Defaults of Config.
@@ -41,6 +43,10 @@ type Config struct {
 	PollInterval time.Duration
 	// Group is the relay's consumer group on the outbox table (default DefaultGroup).
 	Group string
+	// Decorators wrap the publisher that writes each event's envelope into the table
+	// (e.g. the tracing decorator, so the trace context is stored with the row). The
+	// first is the innermost.
+	Decorators []message.PublisherDecorator
 }
 
 func (c *Config) setDefaults() {
@@ -100,7 +106,13 @@ func (o *Outbox) Topic() string { return o.cfg.Topic }
 // Publish writes evs to the outbox inside tx. They are relayed once tx commits; nothing
 // is relayed if it rolls back. The correlation id of ctx is kept on every event.
 func (o *Outbox) Publish(ctx context.Context, tx *sql.Tx, evs ...event.Event) error {
-	pub := forwarder.NewPublisher(o.schema.TxPublisher(ctx, tx), forwarder.PublisherConfig{ForwarderTopic: o.cfg.Topic})
+	var pub message.Publisher = forwarder.NewPublisher(o.schema.TxPublisher(ctx, tx), forwarder.PublisherConfig{ForwarderTopic: o.cfg.Topic})
+	for _, d := range o.cfg.Decorators {
+		var err error
+		if pub, err = d(pub); err != nil {
+			return fmt.Errorf("outbox: decorate publisher: %w", err)
+		}
+	}
 	bus, err := event.NewBus(pub, event.BusConfig{Source: o.cfg.Source, Topic: o.cfg.EventTopic, Logger: o.logger})
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
@@ -111,6 +123,27 @@ func (o *Outbox) Publish(ctx context.Context, tx *sql.Tx, evs ...event.Event) er
 		}
 	}
 	return nil
+}
+
+// Backlog counts the rows the relay's consumer group has not acked yet: the events
+// committed and not relayed. It suits metrics.Outbox.WatchBacklog.
+func (o *Outbox) Backlog(ctx context.Context) (int, error) {
+	messages := "watermill_" + o.cfg.Topic
+	offsets := "watermill_offsets_" + o.cfg.Topic
+	q := `SELECT COUNT(*) FROM "` + messages + `" WHERE "offset" > COALESCE((SELECT offset_acked FROM "` +
+		offsets + `" WHERE consumer_group = $1), 0)`
+	switch o.cfg.Dialect {
+	case topology.DialectMySQL:
+		q = "SELECT COUNT(*) FROM `" + messages + "` WHERE `offset` > COALESCE((SELECT offset_acked FROM `" +
+			offsets + "` WHERE consumer_group = ?), 0)"
+	case topology.DialectSQLite:
+		q = strings.Replace(q, "$1", "?", 1)
+	}
+	var n int
+	if err := o.db.QueryRowContext(ctx, q, o.cfg.Group).Scan(&n); err != nil {
+		return 0, fmt.Errorf("outbox: count backlog of %s: %w", messages, err)
+	}
+	return n, nil
 }
 
 // Relay moves committed outbox rows to the bus.
