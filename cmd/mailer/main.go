@@ -1,6 +1,13 @@
 // Command mailer is the mailer of the registration example: it runs the
 // send-verification-email (users.registered) and send-welcome-email (users.verified)
-// handlers, sends their emails over SMTP and publishes mail.sent.
+// handlers, sends their emails over SMTP and publishes mail.sent. Its HTTP server
+// answers only GET /metrics (Prometheus), GET /healthz (liveness) and GET /readyz
+// (every transport and the users database); messages are traced when the OTEL_*
+// variables configure an exporter.
+//
+// On SIGINT or SIGTERM it reports "draining" on /readyz, stops consuming and lets the
+// handlers in flight finish (at most the shutdown timeout), then stops the HTTP server
+// and closes the publishers and connections.
 //
 // Settings (flag, else environment variable, else default):
 //
@@ -11,6 +18,8 @@
 //	-from         MILLRACE_MAIL_FROM     sender address
 //	-public-url   MILLRACE_PUBLIC_URL    base URL of verification links (default http://localhost:8081)
 //	-token-ttl    MILLRACE_TOKEN_TTL     verification link lifetime (default 24h)
+//	-http-addr    MILLRACE_HTTP_ADDR     metrics and health listen address (default :8082)
+//	-shutdown-timeout MILLRACE_SHUTDOWN_TIMEOUT  bound of each shutdown step (default 15s)
 //	-log-level    MILLRACE_LOG_LEVEL     debug, info, warn or error (default info)
 //	              MILLRACE_TOPIC_PREFIX  prefix of every event topic (default none)
 //
@@ -40,17 +49,31 @@ func main() {
 	os.Exit(code)
 }
 
+// settings reads the mailer's settings from the environment and registers their flags
+// on fs; its HTTP address defaults to signup.DefaultMailerHTTPAddr.
+func settings(getenv func(string) string, fs *flag.FlagSet) (*signup.Settings, error) {
+	s, err := signup.FromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	if getenv("MILLRACE_HTTP_ADDR") == "" {
+		s.HTTPAddr = signup.DefaultMailerHTTPAddr
+	}
+	s.RegisterFlags(fs, getenv, "database-dsn", "smtp-addr", "from", "public-url", "token-ttl", "http-addr", "shutdown-timeout")
+	return &s, nil
+}
+
 // run parses args and runs the mailer until ctx is done. ready, when not nil, receives
 // the mailer once its handlers consume.
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(*signup.Mailer)) int {
-	s, err := signup.FromEnv(getenv)
+	fs := flag.NewFlagSet("mailer", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	s, err := settings(getenv, fs)
 	if err != nil {
 		fmt.Fprintf(stderr, "mailer: %v\n", err)
 		return 2
 	}
-	fs := flag.NewFlagSet("mailer", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	f := s.RegisterFlags(fs, getenv, "topology", "log-level", "database-dsn", "smtp-addr", "from", "public-url", "token-ttl")
+	f := s.RegisterFlags(fs, getenv, "topology", "log-level")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -64,13 +87,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		fmt.Fprintf(stderr, "mailer: %v\n", err)
 		return 1
 	}
-	m, cleanup, err := initMailer(ctx, config.Source(f.Topology), s, logger)
+	m, cleanup, err := initMailer(ctx, config.Source(f.Topology), *s, logger)
 	if err != nil {
 		logger.Error("start mailer", "error", err)
 		return 1
 	}
 	defer cleanup()
-	logger.Info("mailer running", "smtp", s.SMTPAddr, "topology", f.Topology)
+	logger.Info("mailer running", "smtp", s.SMTPAddr, "addr", m.HTTP.Addr(), "topology", f.Topology)
 	if ready != nil {
 		go func() {
 			select {

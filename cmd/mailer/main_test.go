@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,7 +57,9 @@ func TestBadSenderFails(t *testing.T) {
 }
 
 // TestRunsAndShutsDown starts the mailer on the local profile with its SQLite database
-// in a temporary folder; cancelling the context (SIGTERM) ends run with exit 0.
+// in a temporary folder: it serves /healthz, /readyz (naming both transports and the
+// users database) and /metrics, and cancelling the context (SIGTERM) ends run with
+// exit 0 and closes the HTTP server.
 func TestRunsAndShutsDown(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("MILLRACE_SQLITE_PATH", filepath.Join(dir, "m.db")) // read by the local profile
@@ -63,9 +68,17 @@ func TestRunsAndShutsDown(t *testing.T) {
 	ready := make(chan *signup.Mailer, 1)
 	done := make(chan int, 1)
 	var stderr syncBuffer
-	go func() { done <- run(ctx, nil, os.Getenv, &stderr, func(m *signup.Mailer) { ready <- m }) }()
+	getenv := func(k string) string {
+		if k == "MILLRACE_HTTP_ADDR" {
+			return "127.0.0.1:0"
+		}
+		return os.Getenv(k)
+	}
+	go func() { done <- run(ctx, nil, getenv, &stderr, func(m *signup.Mailer) { ready <- m }) }()
+	var base string
 	select {
-	case <-ready:
+	case m := <-ready:
+		base = "http://" + m.HTTP.Addr()
 	case code := <-done:
 		t.Fatalf("exit %d before running:\n%s", code, stderr.String())
 	case <-time.After(30 * time.Second):
@@ -74,6 +87,14 @@ func TestRunsAndShutsDown(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "m.db")); err != nil {
 		t.Errorf("users database not created in the folder the profile names: %v", err)
 	}
+	for path, want := range map[string][]string{
+		"/healthz": nil,
+		"/readyz":  {`"status":"ready"`, `"transport:memory":"ok"`, `"transport:sqlite":"ok"`, `"database:users":"ok"`},
+		"/metrics": {"process_start_time_seconds"},
+	} {
+		expectGet(t, base+path, http.StatusOK, want...)
+	}
+	expectGet(t, base+"/users", http.StatusNotFound)
 	cancel()
 	select {
 	case code := <-done:
@@ -82,5 +103,45 @@ func TestRunsAndShutsDown(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("no shutdown")
+	}
+	if resp, err := http.Get(base + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Error("HTTP server still serving after shutdown")
+	}
+}
+
+// TestDefaultHTTPAddr checks that the mailer's HTTP server defaults to
+// signup.DefaultMailerHTTPAddr, not the users service's address.
+func TestDefaultHTTPAddr(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	s, err := settings(func(string) string { return "" }, fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.HTTPAddr != signup.DefaultMailerHTTPAddr {
+		t.Errorf("HTTPAddr %q, want %q", s.HTTPAddr, signup.DefaultMailerHTTPAddr)
+	}
+}
+
+// expectGet checks that GET url answers status with a body containing every one of
+// want.
+func expectGet(t *testing.T, url string, status int, want ...string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != status {
+		t.Errorf("GET %s: %d, want %d: %.400s", url, resp.StatusCode, status, body)
+	}
+	for _, w := range want {
+		if !strings.Contains(string(body), w) {
+			t.Errorf("GET %s lacks %q:\n%.2000s", url, w, body)
+		}
 	}
 }

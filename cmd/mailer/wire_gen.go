@@ -9,7 +9,7 @@ package main
 import (
 	"context"
 	"github.com/millrace/millrace/config"
-	"github.com/millrace/millrace/internal/bus"
+	"github.com/millrace/millrace/internal/observability"
 	"github.com/millrace/millrace/internal/signup"
 	"log/slog"
 )
@@ -22,42 +22,58 @@ func initMailer(ctx context.Context, src config.Source, s signup.Settings, logge
 	if err != nil {
 		return nil, nil, err
 	}
-	busBus, cleanup, err := bus.Provide(topology, logger)
+	serviceName := _wireServiceNameValue
+	observabilityObservability, cleanup, err := observability.Provide(ctx, serviceName, logger)
 	if err != nil {
 		return nil, nil, err
 	}
-	store, cleanup2, err := signup.ProvideStore(ctx, topology, s, logger)
+	bus, cleanup2, err := observability.ProvideBus(topology, observabilityObservability, logger)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	outbox, err := signup.ProvideOutbox(ctx, store, s, logger)
+	store, cleanup3, err := signup.ProvideStore(ctx, topology, s, logger)
 	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	outbox, err := signup.ProvideOutbox(ctx, store, s, observabilityObservability, logger)
+	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	service, err := signup.ProvideService(store, outbox, s)
 	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	sender, err := signup.ProvideSMTP(s)
 	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	mailer, cleanup3, err := signup.NewMailer(s, topology, busBus, service, sender, logger)
+	mailer, cleanup4, err := signup.ProvideMailer(s, topology, bus, service, store, sender, observabilityObservability, logger)
 	if err != nil {
+		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
 	return mailer, func() {
+		cleanup4()
 		cleanup3()
 		cleanup2()
 		cleanup()
 	}, nil
 }
+
+var (
+	_wireServiceNameValue = observability.ServiceName("mailer")
+)

@@ -1,7 +1,14 @@
 // Command users is the users service of the registration example: the HTTP API
-// (POST /users, GET /users/verify, GET /users/{id}, GET /stats, GET /healthz), the
-// outbox relay that moves users.* events from the users database to their transport,
-// and the update-user-stats handler.
+// (POST /users, GET /users/verify, GET /users/{id}, GET /stats), the outbox relay that
+// moves users.* events from the users database to their transport, and the
+// update-user-stats handler. The same server answers GET /metrics (Prometheus),
+// GET /healthz (liveness) and GET /readyz (every transport and the users database);
+// requests and messages are traced when the OTEL_* variables configure an exporter.
+//
+// On SIGINT or SIGTERM it reports "draining" on /readyz, stops the HTTP server
+// (requests in flight finish), then stops the relay and the handler (messages in
+// flight finish) and closes the publishers and connections; each step waits at most
+// the shutdown timeout.
 //
 // Settings (flag, else environment variable, else default):
 //
@@ -12,6 +19,7 @@
 //	-public-url   MILLRACE_PUBLIC_URL           base URL of links (default http://localhost:8081)
 //	-outbox-poll  MILLRACE_OUTBOX_POLL_INTERVAL relay poll interval (default 10ms)
 //	-token-ttl    MILLRACE_TOKEN_TTL            verification link lifetime (default 24h)
+//	-shutdown-timeout MILLRACE_SHUTDOWN_TIMEOUT bound of each shutdown step (default 15s)
 //	-log-level    MILLRACE_LOG_LEVEL            debug, info, warn or error (default info)
 //	              MILLRACE_TOPIC_PREFIX         prefix of every event topic (default none)
 //	              MILLRACE_OUTBOX_TOPIC         outbox table watermill_<topic> (default outbox)
@@ -52,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	fs := flag.NewFlagSet("users", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	f := s.RegisterFlags(fs, getenv, "topology", "log-level", "database-dsn", "http-addr", "public-url", "outbox-poll", "token-ttl")
+	f := s.RegisterFlags(fs, getenv, "topology", "log-level", "database-dsn", "http-addr", "public-url", "outbox-poll", "token-ttl", "shutdown-timeout")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

@@ -7,15 +7,22 @@ import (
 
 	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/mail"
+	"github.com/millrace/millrace/internal/observability"
 	"github.com/millrace/millrace/internal/outbox"
 	"github.com/millrace/millrace/internal/server"
 	"github.com/millrace/millrace/internal/users"
 	"github.com/millrace/millrace/topology"
 )
 
-// App is the users service and the mailer in one process, sharing a bus and the users
-// database.
+// ServiceRegistration names the users service and mailer run in one process (Build)
+// in traces.
+const ServiceRegistration observability.ServiceName = "registration"
+
+// App is the users service and the mailer in one process, sharing a bus, the users
+// database and one observability: the users HTTP server serves /metrics, /healthz and
+// /readyz for both.
 type App struct {
+	Obs     *observability.Observability
 	Bus     *bus.Bus
 	Store   *users.Store
 	Outbox  *outbox.Outbox
@@ -37,7 +44,12 @@ func Build(ctx context.Context, topo *topology.Topology, s Settings, sender mail
 		cleanup()
 		return nil, nil, err
 	}
-	b, closeBus, err := bus.Provide(topo, logger)
+	o, closeObs, err := observability.Provide(ctx, ServiceRegistration, logger)
+	if err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, closeObs)
+	b, closeBus, err := observability.ProvideBus(topo, o, logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -47,7 +59,7 @@ func Build(ctx context.Context, topo *topology.Topology, s Settings, sender mail
 		return fail(err)
 	}
 	cleanups = append(cleanups, closeStore)
-	ob, err := ProvideOutbox(ctx, store, s, logger)
+	ob, err := ProvideOutbox(ctx, store, s, o, logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -55,17 +67,17 @@ func Build(ctx context.Context, topo *topology.Topology, s Settings, sender mail
 	if err != nil {
 		return fail(err)
 	}
-	u, closeUsers, err := NewUsers(s, topo, b, svc, ob, logger)
+	u, closeUsers, err := NewUsers(s, topo, b, svc, ob, store, o, logger)
 	if err != nil {
 		return fail(err)
 	}
 	cleanups = append(cleanups, closeUsers)
-	m, closeMailer, err := NewMailer(s, topo, b, svc, sender, logger)
+	m, closeMailer, err := NewMailer(s, topo, b, svc, sender, o, logger)
 	if err != nil {
 		return fail(err)
 	}
 	cleanups = append(cleanups, closeMailer)
-	return &App{Bus: b, Store: store, Outbox: ob, Service: svc, Users: u, Mailer: m}, cleanup, nil
+	return &App{Obs: o, Bus: b, Store: store, Outbox: ob, Service: svc, Users: u, Mailer: m}, cleanup, nil
 }
 
 // Run runs the users service and the mailer until ctx is done or one fails.

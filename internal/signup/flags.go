@@ -36,6 +36,9 @@ func (s *Settings) RegisterFlags(fs *flag.FlagSet, getenv func(string) string, n
 		"outbox-poll": func() {
 			fs.DurationVar(&s.OutboxPoll, "outbox-poll", s.OutboxPoll, "outbox relay poll interval (MILLRACE_OUTBOX_POLL_INTERVAL)")
 		},
+		"shutdown-timeout": func() {
+			fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", s.ShutdownTimeout, "bound of each graceful shutdown step (MILLRACE_SHUTDOWN_TIMEOUT)")
+		},
 		"token-ttl": func() {
 			fs.DurationVar(&s.TokenTTL, "token-ttl", s.TokenTTL, "verification link lifetime (MILLRACE_TOKEN_TTL)")
 		},

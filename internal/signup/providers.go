@@ -5,14 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/wire"
 
 	"github.com/millrace/millrace/handlers"
 	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/health"
 	"github.com/millrace/millrace/internal/logging"
 	"github.com/millrace/millrace/internal/mail"
+	"github.com/millrace/millrace/internal/observability"
 	"github.com/millrace/millrace/internal/outbox"
 	"github.com/millrace/millrace/internal/router"
 	"github.com/millrace/millrace/internal/server"
@@ -27,11 +32,16 @@ const (
 	SourceMailer = "mailer"
 )
 
+// BacklogInterval is how often the users service counts the outbox rows not relayed
+// yet, for the millrace_outbox_backlog_messages gauge.
+const BacklogInterval = 5 * time.Second
+
 // UsersSet provides *Users: what cmd/users runs.
 var UsersSet = wire.NewSet(ProvideStore, ProvideOutbox, ProvideService, NewUsers)
 
-// MailerSet provides *Mailer sending over SMTP: what cmd/mailer runs.
-var MailerSet = wire.NewSet(ProvideStore, ProvideOutbox, ProvideService, ProvideSMTP, NewMailer)
+// MailerSet provides *Mailer sending over SMTP and serving its metrics and health on
+// Settings.HTTPAddr: what cmd/mailer runs.
+var MailerSet = wire.NewSet(ProvideStore, ProvideOutbox, ProvideService, ProvideSMTP, ProvideMailer)
 
 // ProvideStore opens the users database the settings and topology name.
 func ProvideStore(ctx context.Context, topo *topology.Topology, s Settings, logger *slog.Logger) (*users.Store, func(), error) {
@@ -50,14 +60,16 @@ func ProvideStore(ctx context.Context, topo *topology.Topology, s Settings, logg
 	}, nil
 }
 
-// ProvideOutbox returns the outbox in the users database.
-func ProvideOutbox(ctx context.Context, store *users.Store, s Settings, logger *slog.Logger) (*outbox.Outbox, error) {
+// ProvideOutbox returns the outbox in the users database. Its writes carry the trace
+// context of the request that stores them, which the relay's publish continues.
+func ProvideOutbox(ctx context.Context, store *users.Store, s Settings, o *observability.Observability, logger *slog.Logger) (*outbox.Outbox, error) {
 	return outbox.New(ctx, store.DB(), outbox.Config{
 		Dialect:      store.Dialect(),
 		Topic:        s.OutboxTopic,
 		Source:       SourceUsers,
 		EventTopic:   users.TopicFunc(s.TopicPrefix),
 		PollInterval: s.OutboxPoll,
+		Decorators:   []message.PublisherDecorator{o.Tracing.DecoratePublisher},
 	}, logging.Watermill(logger))
 }
 
@@ -71,35 +83,53 @@ func ProvideSMTP(s Settings) (mail.Sender, error) {
 	return mail.NewSMTP(mail.SMTPConfig{Addr: s.SMTPAddr, From: s.From})
 }
 
-// Users is the users service: HTTP API, outbox relay and the stats handler.
+// Users is the users service: HTTP API (with /metrics, /healthz and /readyz), outbox
+// relay and the stats handler.
 type Users struct {
 	HTTP   *server.HTTP
 	Relay  *outbox.Relay
 	Router *router.Router
 	API    *userapi.API
+	// Obs holds the service's metrics, tracing and readiness checks.
+	Obs *observability.Observability
+
+	outbox *outbox.Outbox
+	logger *slog.Logger
 }
 
-// NewUsers assembles the users service; nothing runs before Run.
-func NewUsers(s Settings, topo *topology.Topology, b *bus.Bus, svc *users.Service, ob *outbox.Outbox, logger *slog.Logger) (*Users, func(), error) {
+// NewUsers assembles the users service and adds the users database to the readiness
+// checks of o; nothing runs before Run.
+func NewUsers(s Settings, topo *topology.Topology, b *bus.Bus, svc *users.Service, ob *outbox.Outbox, store *users.Store, o *observability.Observability, logger *slog.Logger) (*Users, func(), error) {
+	if err := o.Health.Add(health.DB("users", store.DB())); err != nil {
+		return nil, nil, fmt.Errorf("users: %w", err)
+	}
 	stats, err := handlers.NewUpdateUserStats(svc)
 	if err != nil {
 		return nil, nil, err
 	}
 	rt, err := router.New(router.Config{Topology: topo, Bus: b, Logger: logger.With("service", SourceUsers),
-		Handlers: []router.Handler{stats}})
+		CloseTimeout: s.ShutdownTimeout, Instruments: o.Instruments(), Handlers: []router.Handler{stats}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("users: %w", err)
 	}
-	relay, err := ob.NewRelay(b.Publisher())
+	out, err := o.Metrics.Outbox(ob.Topic()).DecoratePublisher(b.Publisher())
+	if err != nil {
+		return nil, nil, errors.Join(fmt.Errorf("users: %w", err), rt.Close())
+	}
+	relay, err := ob.NewRelay(out)
 	if err != nil {
 		return nil, nil, errors.Join(err, rt.Close())
 	}
 	api := userapi.New(svc, logger.With("service", SourceUsers))
-	srv, err := server.Listen(server.HTTPConfig{Addr: s.HTTPAddr, Handler: api.Handler(), Logger: logger})
+	mux := http.NewServeMux()
+	o.Register(mux)
+	mux.Handle("/", api.Handler())
+	srv, err := server.Listen(server.HTTPConfig{Addr: s.HTTPAddr, Handler: o.HTTPMiddleware(mux),
+		ShutdownTimeout: s.ShutdownTimeout, Logger: logger})
 	if err != nil {
 		return nil, nil, errors.Join(err, relay.Close(), rt.Close())
 	}
-	u := &Users{HTTP: srv, Relay: relay, Router: rt, API: api}
+	u := &Users{HTTP: srv, Relay: relay, Router: rt, API: api, Obs: o, outbox: ob, logger: logger}
 	return u, func() {
 		if err := errors.Join(srv.Close(), relay.Close(), rt.Close()); err != nil {
 			logger.Error("close users service", "error", err)
@@ -107,25 +137,45 @@ func NewUsers(s Settings, topo *topology.Topology, b *bus.Bus, svc *users.Servic
 	}, nil
 }
 
-// Run serves HTTP, relays the outbox and runs the stats handler until ctx is done.
-func (u *Users) Run(ctx context.Context) error {
-	return server.Run(ctx, u.HTTP.Run, u.Relay.Run, u.Router.Run)
+// WatchBacklog reports the outbox backlog to the metrics every BacklogInterval until
+// ctx is done.
+func (u *Users) WatchBacklog(ctx context.Context) error {
+	return u.Obs.Metrics.Outbox(u.outbox.Topic()).WatchBacklog(ctx, BacklogInterval, u.outbox.Backlog, func(err error) {
+		u.logger.Warn("outbox backlog", "error", err)
+	})
 }
 
-// Mailer runs the email handlers.
+// Run serves HTTP, relays the outbox and runs the stats handler until ctx is done.
+// Then it reports not ready, stops the HTTP server (requests in flight finish), and
+// stops the relay and the router, whose handlers in flight finish; each step is
+// bounded by Settings.ShutdownTimeout.
+func (u *Users) Run(ctx context.Context) error {
+	return runStages(ctx, u.Obs.Health.Drain,
+		[]server.Runner{u.HTTP.Run},
+		[]server.Runner{u.Relay.Run, u.Router.Run, u.WatchBacklog})
+}
+
+// Mailer runs the email handlers and, when HTTP is set, serves its metrics and
+// health.
 type Mailer struct {
 	Router *router.Router
+	// HTTP serves /metrics, /healthz and /readyz; nil when another server of the
+	// process serves them.
+	HTTP *server.HTTP
+	// Obs holds the mailer's metrics, tracing and readiness checks.
+	Obs *observability.Observability
 }
 
 // NewMailer assembles the mailer: the email handlers sending through sender and
-// publishing mail.sent on the bus.
-func NewMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *users.Service, sender mail.Sender, logger *slog.Logger) (*Mailer, func(), error) {
+// publishing mail.sent on the bus. It serves no HTTP (see ProvideMailer).
+func NewMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *users.Service, sender mail.Sender, o *observability.Observability, logger *slog.Logger) (*Mailer, func(), error) {
 	events, err := event.NewBus(b.Publisher(), event.BusConfig{Source: SourceMailer, Topic: users.TopicFunc(s.TopicPrefix),
 		Logger: logging.Watermill(logger)})
 	if err != nil {
 		return nil, nil, fmt.Errorf("mailer: %w", err)
 	}
 	rt, err := router.New(router.Config{Topology: topo, Bus: b, Logger: logger.With("service", SourceMailer),
+		CloseTimeout: s.ShutdownTimeout, Instruments: o.Instruments(),
 		Handlers: []router.Handler{
 			handlers.NewSendVerificationEmail(handlers.VerificationEmail{Users: svc, Sender: sender, Events: events, PublicURL: s.PublicURL}),
 			handlers.NewSendWelcomeEmail(handlers.WelcomeEmail{Users: svc, Sender: sender, Events: events}),
@@ -133,12 +183,48 @@ func NewMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *users.Servi
 	if err != nil {
 		return nil, nil, fmt.Errorf("mailer: %w", err)
 	}
-	return &Mailer{Router: rt}, func() {
+	return &Mailer{Router: rt, Obs: o}, func() {
 		if err := rt.Close(); err != nil {
 			logger.Error("close mailer", "error", err)
 		}
 	}, nil
 }
 
-// Run runs the email handlers until ctx is done.
-func (m *Mailer) Run(ctx context.Context) error { return m.Router.Run(ctx) }
+// ProvideMailer assembles the mailer of cmd/mailer: NewMailer, the users database in
+// its readiness checks, and an HTTP server on Settings.HTTPAddr serving only
+// /metrics, /healthz and /readyz.
+func ProvideMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *users.Service, store *users.Store, sender mail.Sender, o *observability.Observability, logger *slog.Logger) (*Mailer, func(), error) {
+	if err := o.Health.Add(health.DB("users", store.DB())); err != nil {
+		return nil, nil, fmt.Errorf("mailer: %w", err)
+	}
+	m, closeMailer, err := NewMailer(s, topo, b, svc, sender, o, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	mux := http.NewServeMux()
+	o.Register(mux)
+	srv, err := server.Listen(server.HTTPConfig{Addr: s.HTTPAddr, Handler: o.HTTPMiddleware(mux),
+		ShutdownTimeout: s.ShutdownTimeout, Logger: logger})
+	if err != nil {
+		closeMailer()
+		return nil, nil, fmt.Errorf("mailer: %w", err)
+	}
+	m.HTTP = srv
+	return m, func() {
+		if err := srv.Close(); err != nil {
+			logger.Error("close mailer http server", "error", err)
+		}
+		closeMailer()
+	}, nil
+}
+
+// Run runs the email handlers until ctx is done. Then it reports not ready and stops
+// the router, whose handlers in flight finish within Settings.ShutdownTimeout; the
+// HTTP server, if any, stops last so that /readyz answers "draining" meanwhile.
+func (m *Mailer) Run(ctx context.Context) error {
+	stages := [][]server.Runner{{m.Router.Run}}
+	if m.HTTP != nil {
+		stages = append(stages, []server.Runner{m.HTTP.Run})
+	}
+	return runStages(ctx, m.Obs.Health.Drain, stages...)
+}

@@ -7,16 +7,19 @@ import (
 	"time"
 
 	"github.com/millrace/millrace/internal/outbox"
+	"github.com/millrace/millrace/internal/server"
 	"github.com/millrace/millrace/internal/users"
 	"github.com/millrace/millrace/topology"
 )
 
 // Defaults of Settings.
 const (
-	DefaultHTTPAddr  = ":8081"
-	DefaultSMTPAddr  = "127.0.0.1:1025"
-	DefaultFrom      = "millrace <no-reply@millrace.localhost>"
-	DefaultPublicURL = "http://localhost:8081"
+	DefaultHTTPAddr = ":8081"
+	// DefaultMailerHTTPAddr is the address of the mailer's metrics and health server.
+	DefaultMailerHTTPAddr = ":8082"
+	DefaultSMTPAddr       = "127.0.0.1:1025"
+	DefaultFrom           = "millrace <no-reply@millrace.localhost>"
+	DefaultPublicURL      = "http://localhost:8081"
 )
 
 // Settings are the knobs of the registration services. Each has an environment
@@ -25,7 +28,8 @@ type Settings struct {
 	// DatabaseDSN is the users database (MILLRACE_DATABASE_DSN). Empty: the DSN of the
 	// outbox transport the topology gives users.registered.
 	DatabaseDSN string
-	// HTTPAddr is the users API address (MILLRACE_HTTP_ADDR, default :8081).
+	// HTTPAddr is the users API address, or the mailer's metrics and health address
+	// (MILLRACE_HTTP_ADDR, default :8081; cmd/mailer defaults to :8082).
 	HTTPAddr string
 	// SMTPAddr is the SMTP server (MILLRACE_SMTP_ADDR, default 127.0.0.1:1025).
 	SMTPAddr string
@@ -45,6 +49,9 @@ type Settings struct {
 	TokenTTL time.Duration
 	// Argon2 are the password hash costs (default users.DefaultArgon2).
 	Argon2 users.Argon2Params
+	// ShutdownTimeout bounds each step of a graceful shutdown: the HTTP requests in
+	// flight, then the handlers in flight (MILLRACE_SHUTDOWN_TIMEOUT, default 15s).
+	ShutdownTimeout time.Duration
 }
 
 // FromEnv reads Settings from the environment through getenv, with defaults for what
@@ -61,9 +68,12 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		OutboxPoll:  outbox.DefaultPollInterval,
 		TokenTTL:    users.DefaultTokenTTL,
 		Argon2:      users.DefaultArgon2,
+
+		ShutdownTimeout: server.DefaultShutdownTimeout,
 	}
 	var errs []error
-	for key, dst := range map[string]*time.Duration{"MILLRACE_OUTBOX_POLL_INTERVAL": &s.OutboxPoll, "MILLRACE_TOKEN_TTL": &s.TokenTTL} {
+	for key, dst := range map[string]*time.Duration{"MILLRACE_OUTBOX_POLL_INTERVAL": &s.OutboxPoll, "MILLRACE_TOKEN_TTL": &s.TokenTTL,
+		"MILLRACE_SHUTDOWN_TIMEOUT": &s.ShutdownTimeout} {
 		if v := getenv(key); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
