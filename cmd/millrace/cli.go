@@ -81,6 +81,7 @@ The environment variable MILLRACE_TOPOLOGY gives the default (else "` + config.D
 	root.AddCommand(newPoisonCommand(), newPublishCommand(), newTailCommand())
 	root.AddCommand(newDemoCommand())
 	root.AddCommand(newNewCommand())
+	root.AddCommand(newTraceCommand())
 	return root
 }
 
