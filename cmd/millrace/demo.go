@@ -9,8 +9,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/millrace/millrace/config"
+	"github.com/millrace/millrace/internal/chat"
+	"github.com/millrace/millrace/internal/chatapp"
 	"github.com/millrace/millrace/internal/logging"
 	"github.com/millrace/millrace/internal/mail"
+	"github.com/millrace/millrace/internal/server"
 	"github.com/millrace/millrace/internal/signup"
 )
 
@@ -19,19 +22,22 @@ const demoProfile = "local"
 
 func newDemoCommand() *cobra.Command {
 	var (
-		dataDir string
-		s       signup.Settings
+		dataDir  string
+		chatAddr string
+		s        signup.Settings
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run the user-registration example (users service and mailer) in one process, with no servers",
-		Long: `Demo runs the users service (HTTP API, outbox relay, statistics) and the mailer in
-one process on the "local" profile: events travel in memory, users and the outbox live
-in a SQLite database under --data, and emails are written as .eml files to <data>/mail
-instead of being sent; the log shows each verification link. Stopping and restarting
-keeps the users and every event not yet relayed.
+		Short: "Run the example systems (users service, mailer and chat) in one process, with no servers",
+		Long: `Demo runs the users service (HTTP API, outbox relay, statistics), the mailer and the
+chat in one process on the "local" profile: events travel in memory, users and the
+outbox live in a SQLite database under --data, and emails are written as .eml files to
+<data>/mail instead of being sent; the log shows each verification link. Stopping and
+restarting keeps the users and every event not yet relayed; the chat history is kept in
+memory only. The users address also serves /metrics, /healthz and /readyz.
 
   curl -i -X POST localhost:8081/users -d '{"email":"ada@example.com","name":"Ada","password":"correct horse"}'
+  open http://localhost:8080/   # the chat
 
 Settings not given as flags come from the environment (see examples/registration).`,
 		Args: cobra.NoArgs,
@@ -41,16 +47,17 @@ Settings not given as flags come from the environment (see examples/registration
 		if envErr != nil {
 			return envErr
 		}
-		return fail(runDemo(cmd.Context(), dataDir, s, cmd))
+		return fail(runDemo(cmd.Context(), dataDir, chatAddr, s, cmd))
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "millrace-data", "folder of the SQLite database and the stored emails")
+	cmd.Flags().StringVar(&chatAddr, "chat-addr", chatapp.DefaultAddr, "HTTP listen address of the chat")
 	cmd.Flags().StringVar(&s.HTTPAddr, "http-addr", s.HTTPAddr, "HTTP listen address (MILLRACE_HTTP_ADDR)")
 	cmd.Flags().StringVar(&s.PublicURL, "public-url", s.PublicURL, "base URL of verification links (MILLRACE_PUBLIC_URL)")
 	cmd.Flags().StringVar(&s.From, "from", s.From, "sender address of emails (MILLRACE_MAIL_FROM)")
 	return cmd
 }
 
-func runDemo(ctx context.Context, dataDir string, s signup.Settings, cmd *cobra.Command) error {
+func runDemo(ctx context.Context, dataDir, chatAddr string, s signup.Settings, cmd *cobra.Command) error {
 	logger, err := logging.New(cmd.ErrOrStderr(), logging.Options{})
 	if err != nil {
 		return err
@@ -69,6 +76,16 @@ func runDemo(ctx context.Context, dataDir string, s signup.Settings, cmd *cobra.
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer cleanup()
-	logger.Info("demo running", "addr", app.Users.HTTP.Addr(), "data", dataDir, "mail", sink.Dir())
-	return app.Run(ctx)
+	history, closeHistory, err := chatapp.OpenHistory(ctx, topo, chatapp.HistoryMemory, chat.DefaultMessagesTopic, chatapp.HistoryOptions{}, logger)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer closeHistory()
+	chatApp, err := chatapp.New(chatapp.Config{Topology: topo, Bus: app.Bus, History: history, Logger: logger,
+		Addr: chatAddr, Observability: app.Obs})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	logger.Info("demo running", "addr", app.Users.HTTP.Addr(), "chat", chatApp.Addr(), "data", dataDir, "mail", sink.Dir())
+	return server.Run(ctx, app.Run, chatApp.Run)
 }

@@ -35,23 +35,23 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-var demoAddr = regexp.MustCompile(`msg="demo running" addr=(\S+)`)
+var demoAddr = regexp.MustCompile(`msg="demo running" addr=(\S+) chat=(\S+)`)
 
-// startDemo runs "millrace demo" on data and returns its base URL and a stop function
-// that waits for a clean exit.
-func startDemo(t *testing.T, data string) (string, func()) {
+// startDemo runs "millrace demo" on data and returns the base URLs of the users service
+// and of the chat, and a stop function that waits for a clean exit.
+func startDemo(t *testing.T, data string) (string, string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr lockedBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"demo", "--data", data, "--http-addr", "127.0.0.1:0"}, &stdout, &stderr)
+		done <- run(ctx, []string{"demo", "--data", data, "--http-addr", "127.0.0.1:0", "--chat-addr", "127.0.0.1:0"}, &stdout, &stderr)
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if m := demoAddr.FindStringSubmatch(stderr.String()); m != nil {
 			stopped := false
-			return "http://" + m[1], func() {
+			return "http://" + m[1], "http://" + m[2], func() {
 				if stopped {
 					return
 				}
@@ -115,13 +115,36 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// TestDemoServesChatAndProbes checks that the demo also runs the chat (its page and
+// readiness answer) and that the users address serves /readyz and /metrics.
+func TestDemoServesChatAndProbes(t *testing.T) {
+	base, chat, stop := startDemo(t, t.TempDir())
+	defer stop()
+	for url, want := range map[string]string{
+		chat + "/":        "<!doctype html>",
+		chat + "/readyz":  `"transport:memory":"ok"`,
+		base + "/readyz":  `"database:users":"ok"`,
+		base + "/metrics": `millrace_outbox_backlog_messages{outbox="outbox"} 0`,
+	} {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(strings.ToLower(string(body)), strings.ToLower(want)) {
+			t.Errorf("GET %s: %d, want 200 with %q:\n%.400s", url, resp.StatusCode, want, body)
+		}
+	}
+}
+
 // TestDemo runs the embedded default: register, find the verification email in the
 // data folder, follow its link, find the welcome email; after a restart on the same
 // folder the user is still there, active, and the statistics are kept.
 func TestDemo(t *testing.T) {
 	data := t.TempDir()
 	mailDir := filepath.Join(data, "mail")
-	base, stop := startDemo(t, data)
+	base, _, stop := startDemo(t, data)
 	defer stop()
 
 	resp, err := http.Post(base+"/users", "application/json", strings.NewReader(`{"email":"ada@example.com","name":"Ada","password":"correct horse"}`))
@@ -153,7 +176,7 @@ func TestDemo(t *testing.T) {
 	waitFor(t, "statistics", func() bool { return demoStats(t, base) == [2]int{1, 1} })
 	stop()
 
-	base, stop2 := startDemo(t, data)
+	base, _, stop2 := startDemo(t, data)
 	defer stop2()
 	resp, err = http.Get(base + location)
 	if err != nil {

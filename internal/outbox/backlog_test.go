@@ -1,7 +1,13 @@
 package outbox_test
 
 import (
+	"database/sql"
+	"path/filepath"
+
 	"context"
+	"github.com/millrace/millrace/internal/outbox"
+	"github.com/millrace/millrace/internal/transport"
+	"github.com/millrace/millrace/topology"
 	"testing"
 	"time"
 )
@@ -44,5 +50,39 @@ func TestBacklogCountsRowsNotRelayed(t *testing.T) {
 			t.Fatalf("backlog %d after relaying everything, want 0", n)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestBacklogSQLite counts committed rows of an outbox in SQLite, whose query differs
+// in placeholders.
+func TestBacklogSQLite(t *testing.T) {
+	schema, err := transport.NewSQLSchema(topology.DialectSQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open(schema.Driver, filepath.Join(t.TempDir(), "ob.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	ctx := context.Background()
+	ob, err := outbox.New(ctx, db, outbox.Config{Dialect: topology.DialectSQLite, Source: "test"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ob.Publish(ctx, tx, ping{Seq: i}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := ob.Backlog(ctx); err != nil || n != 2 {
+		t.Errorf("backlog %d, %v; want 2", n, err)
 	}
 }
