@@ -29,7 +29,9 @@
 // full a row is dropped and counted (Dropped) rather than slowing the handler or the
 // publisher: the log is a diagnostic aid, and a slow or unreachable database must not
 // stall message handling. A batch that fails to insert is logged and counted as
-// dropped too. Close stops recording and writes every buffered row.
+// dropped too. Close stops recording and writes every buffered row: close the log
+// after the router and the bus, so the last outcomes and publishes are kept. The log
+// keeps every row until Prune deletes the old ones.
 //
 // Tree reads the rows of one correlation id and links messages by causation id, each
 // with its handler outcomes, children under the outcome of the handler that published

@@ -218,3 +218,13 @@ func (l *Log) Tree(ctx context.Context, correlationID string) (*Tree, error) {
 	}
 	return build(correlationID, rows)
 }
+
+// Prune deletes the rows recorded before t and returns how many it deleted. The log
+// keeps every row until pruned.
+func (l *Log) Prune(ctx context.Context, before time.Time) (int64, error) {
+	n, err := l.store.prune(ctx, before.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("delivery log: %w", err)
+	}
+	return n, nil
+}

@@ -44,7 +44,7 @@ func (nopPublisher) Publish(string, ...*message.Message) error { return nil }
 func (nopPublisher) Close() error                              { return nil }
 
 // storeTopology returns a topology whose trace store is a sql transport of dialect.
-func storeTopology(t *testing.T, dialect, dsn string) *topology.Topology {
+func storeTopology(t testing.TB, dialect, dsn string) *topology.Topology {
 	t.Helper()
 	src := fmt.Sprintf(`version: 1
 transports:
@@ -175,6 +175,18 @@ func TestLogStores(t *testing.T) {
 
 			if _, err := rd.Tree(ctx, "missing-"+corr); !errors.Is(err, deliverylog.ErrNotFound) {
 				t.Errorf("Tree of an unknown id: %v, want ErrNotFound", err)
+			}
+
+			// The clock started in 2026: everything recorded is before 2027.
+			n, err := rd.Prune(ctx, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != 6 {
+				t.Errorf("Prune deleted %d rows, want 6", n)
+			}
+			if _, err := rd.Tree(ctx, corr); !errors.Is(err, deliverylog.ErrNotFound) {
+				t.Errorf("Tree after Prune: %v, want ErrNotFound", err)
 			}
 		})
 	}

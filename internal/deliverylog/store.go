@@ -234,3 +234,16 @@ func (s *store) query(ctx context.Context, correlationID string) ([]row, error) 
 	}
 	return out, nil
 }
+
+// prune deletes the rows older than beforeNanos.
+func (s *store) prune(ctx context.Context, beforeNanos int64) (int64, error) {
+	res, err := s.db.ExecContext(ctx, "DELETE FROM "+s.quoted()+" WHERE at_ns < "+s.arg(1), beforeNanos)
+	if err != nil {
+		return 0, fmt.Errorf("prune %s: %w", s.table, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("prune %s: %w", s.table, err)
+	}
+	return n, nil
+}
