@@ -75,6 +75,12 @@
 // turn the poison queue off. A poison topic that no entry covers is added to the
 // topology as a derived topic on the transport of the topic it comes from.
 //
+// # Delivery log
+//
+// An optional top-level trace section turns on the delivery log that `millrace trace`
+// reads (package internal/deliverylog): trace: {store: pg}. The store must name a
+// declared sql transport; the log is a table in its database.
+//
 // # Errors
 //
 // Load and Parse check the whole file before anything connects and return every
