@@ -107,8 +107,8 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%d rooms of %d members is %d clients, more than %d", c.Rooms, c.Members, c.Rooms*c.Members, MaxClients))
 	}
 	errs = append(errs, checkRun(c.Rate, c.Duration, c.Drain))
-	if c.DialTimeout < 0 || c.ReadyTimeout < 0 {
-		errs = append(errs, errors.New("timeouts must not be negative"))
+	if c.DialTimeout < 0 || c.ReadyTimeout < 0 || c.DialTimeout > MaxDuration || c.ReadyTimeout > MaxDuration {
+		errs = append(errs, fmt.Errorf("timeouts must be between 0 and %s", MaxDuration))
 	}
 	if c.DialWorkers < 1 {
 		errs = append(errs, fmt.Errorf("dial workers must be at least 1, not %d", c.DialWorkers))

@@ -148,8 +148,8 @@ func (c RoomLimitConfig) Validate() error {
 	if c.P99Limit <= 0 {
 		errs = append(errs, fmt.Errorf("p99 limit must be above 0, not %s", c.P99Limit))
 	}
-	if c.DialTimeout < 0 || c.DialWorkers < 1 {
-		errs = append(errs, errors.New("dial timeout must not be negative and dial workers at least 1"))
+	if c.DialTimeout < 0 || c.DialTimeout > MaxDuration || c.DialWorkers < 1 {
+		errs = append(errs, fmt.Errorf("dial timeout must be between 0 and %s and dial workers at least 1", MaxDuration))
 	}
 	return errors.Join(errs...)
 }

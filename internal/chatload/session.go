@@ -262,7 +262,9 @@ func (c *client) read() {
 	for {
 		_, data, err := c.conn.Read(context.Background())
 		if err != nil {
-			if c.connected.Load() && !c.s.closing.Load() {
+			// A client the load did not close counts once as a disconnect and takes no
+			// part in later phases.
+			if c.connected.Swap(false) && !c.s.closing.Load() {
 				c.s.disconnects.Add(1)
 				c.s.errs.add("connection ended: %v", err)
 			}
