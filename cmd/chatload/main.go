@@ -10,8 +10,8 @@
 // every room split across all targets, 500 messages/s in total for 30 s):
 //
 //	-targets ws://127.0.0.1:8080,ws://127.0.0.1:8081
-//	                    comma-separated chat instances; member j of a room connects to
-//	                    target j mod count
+//	                    comma-separated chat instances; each new member of a room
+//	                    connects to the target with the fewest members of that room
 //	-allow-remote       allow targets that are not loopback addresses (refused by default)
 //	-rooms 50           number of rooms
 //	-members 20         members per room (rooms × members at most 10,000)

@@ -3,8 +3,9 @@
 //
 // # Scenario
 //
-// Run connects Rooms × Members clients. Member j of a room connects to target j mod
-// len(Targets), so every room is split across all instances. Each client waits for its
+// Run connects Rooms × Members clients. Each new member of a room connects to the target
+// with the fewest members of that room, so every room is split evenly across all
+// instances. Each client waits for its
 // history frame before the load starts, so every member is in its room before the first
 // message. Then every member sends: the total Rate is spread evenly over all members,
 // each with a token bucket of its own (burst 1, a random start phase), for Duration.
