@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/chatapp"
 	"github.com/millrace/millrace/internal/chatload"
@@ -34,16 +36,34 @@ handlers:
 	if err != nil {
 		t.Fatalf("parse topology: %v\n%s", err, yaml)
 	}
+	historyPrefix := "millrace:test:chatload:" + id + ":"
 	t.Cleanup(func() {
 		for _, topic := range []string{prefix + ".messages", prefix + ".presence"} {
 			testenv.DropTopic(t, topo.Transports["t"], topic)
 		}
+		dropKeys(t, testenv.Redis(t), historyPrefix)
 	})
 	var targets []string
 	for range n {
-		targets = append(targets, "ws://"+startChat(t, topo, prefix, "millrace:test:chatload:"+id+":"))
+		targets = append(targets, "ws://"+startChat(t, topo, prefix, historyPrefix))
 	}
 	return targets
+}
+
+// dropKeys deletes the history lists the chats kept under prefix.
+func dropKeys(t *testing.T, addr, prefix string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	defer client.Close()
+	keys, err := client.Keys(ctx, prefix+"*").Result()
+	if err == nil && len(keys) > 0 {
+		err = client.Del(ctx, keys...).Err()
+	}
+	if err != nil {
+		t.Logf("drop history keys %s*: %v", prefix, err)
+	}
 }
 
 func startChat(t *testing.T, topo *topology.Topology, prefix, historyPrefix string) string {
@@ -102,7 +122,7 @@ func TestRunTwoInstances(t *testing.T) {
 	const rooms, members = 3, 4
 	rep, err := chatload.Run(context.Background(), chatload.Config{
 		Targets: targets, Rooms: rooms, Members: members, Rate: 30,
-		Duration: 2 * time.Second, Drain: 20 * time.Second,
+		Duration: 2 * time.Second, Drain: 20 * time.Second, DialTimeout: 30 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +166,7 @@ func TestFindRoomLimitSteps(t *testing.T) {
 	targets := startChats(t, 2)
 	res, err := chatload.FindRoomLimit(context.Background(), chatload.RoomLimitConfig{
 		Targets: targets, Rate: 20, Start: 2, Growth: 2, Max: 4,
-		StepDuration: time.Second, Drain: 20 * time.Second,
+		StepDuration: time.Second, Drain: 20 * time.Second, DialTimeout: 30 * time.Second,
 		// Far above anything this machine does: the search reaches Max.
 		P99Limit: time.Minute,
 	})
@@ -182,7 +202,7 @@ func TestFindRoomLimitNoneUnder(t *testing.T) {
 	targets := startChats(t, 2)
 	res, err := chatload.FindRoomLimit(context.Background(), chatload.RoomLimitConfig{
 		Targets: targets, Rate: 20, Start: 2, Retries: 1,
-		StepDuration: time.Second, Drain: 20 * time.Second,
+		StepDuration: time.Second, Drain: 20 * time.Second, DialTimeout: 30 * time.Second,
 		P99Limit: time.Nanosecond,
 	})
 	if err != nil {
