@@ -199,3 +199,19 @@ func TestProbe(t *testing.T) {
 		t.Errorf("probe of a closed port: exit %d, want %d", code, exitFailure)
 	}
 }
+
+// TestReadmeGraphIsCurrent keeps README.md's picture of the production profile equal to
+// what `millrace topology graph production` draws.
+func TestReadmeGraphIsCurrent(t *testing.T) {
+	code, graph, stderr := runCLI(t, "topology", "graph", "production")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```mermaid\n"+graph+"```\n") {
+		t.Errorf("README.md's mermaid picture differs from `millrace topology graph production`; paste its output:\n%s", graph)
+	}
+}

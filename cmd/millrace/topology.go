@@ -20,7 +20,7 @@ func newTopologyCommand() *cobra.Command {
 		Use:   "topology",
 		Short: "Validate and explain topology files",
 	}
-	cmd.AddCommand(newValidateCommand(), newExplainCommand(), newGraphCommand())
+	cmd.AddCommand(newValidateCommand(), newExplainCommand(), newGraphCommand(), newReferenceCommand())
 	return cmd
 }
 
@@ -46,6 +46,22 @@ file is invalid.`,
 				return fail(fmt.Errorf("%d of %d topologies invalid", bad, len(args)))
 			}
 			return nil
+		},
+	}
+}
+
+func newReferenceCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "reference",
+		Short: "Print the topology file reference in Markdown, generated from the JSON Schema",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref, err := config.Reference()
+			if err != nil {
+				return fail(err)
+			}
+			_, err = fmt.Fprint(cmd.OutOrStdout(), ref)
+			return fail(err)
 		},
 	}
 }
