@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 
 	"context"
+	"github.com/ThreeDotsLabs/watermill/message"
+
 	"github.com/millrace/millrace/internal/outbox"
 	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
@@ -84,5 +86,53 @@ func TestBacklogSQLite(t *testing.T) {
 	}
 	if n, err := ob.Backlog(ctx); err != nil || n != 2 {
 		t.Errorf("backlog %d, %v; want 2", n, err)
+	}
+}
+
+// recordingPublisher records the topics published through it.
+type recordingPublisher struct {
+	next   message.Publisher
+	topics *[]string
+}
+
+func (r recordingPublisher) Publish(topic string, msgs ...*message.Message) error {
+	*r.topics = append(*r.topics, topic)
+	return r.next.Publish(topic, msgs...)
+}
+
+func (r recordingPublisher) Close() error { return r.next.Close() }
+
+// TestDecoratorsWrapTheWritePath checks that Config.Decorators see every event written
+// on its own topic, before the forwarder envelope, and that the row is still written.
+func TestDecoratorsWrapTheWritePath(t *testing.T) {
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "ob.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	var topics []string
+	ctx := context.Background()
+	ob, err := outbox.New(ctx, db, outbox.Config{Dialect: topology.DialectSQLite, Source: "test", Topic: "ob",
+		Decorators: []message.PublisherDecorator{func(p message.Publisher) (message.Publisher, error) {
+			return recordingPublisher{next: p, topics: &topics}, nil
+		}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ob.Publish(ctx, tx, ping{Seq: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if len(topics) != 1 || topics[0] != "ping" {
+		t.Errorf("decorator saw topics %v, want [ping]", topics)
+	}
+	if n, err := ob.Backlog(ctx); err != nil || n != 1 {
+		t.Errorf("backlog %d, %v; want the row written", n, err)
 	}
 }
