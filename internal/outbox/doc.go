@@ -15,4 +15,9 @@
 //
 // The table layout is the SQL transport's (transport.SQLSchema), so an outbox in
 // PostgreSQL, MySQL or SQLite behaves like a topic on that database.
+//
+// Observing: Config.Decorators wrap the write path (the tracing decorator stores the
+// trace context with the row); Backlog counts the rows not relayed yet, for
+// metrics.Outbox.WatchBacklog; the relay's publisher can be wrapped with
+// metrics.Outbox.DecoratePublisher before NewRelay.
 package outbox
