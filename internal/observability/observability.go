@@ -11,6 +11,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/bus"
+	"github.com/millrace/millrace/internal/deliverylog"
 	"github.com/millrace/millrace/internal/health"
 	"github.com/millrace/millrace/internal/logging"
 	"github.com/millrace/millrace/internal/metrics"
@@ -35,11 +36,17 @@ type Config struct {
 	HealthTimeout time.Duration
 }
 
-// Observability is the metrics, tracing and health of one service.
+// Observability is the metrics, tracing and health of one service, and its delivery
+// log when the topology has a trace section.
 type Observability struct {
 	Metrics *metrics.Metrics
 	Tracing *tracing.Tracing
 	Health  *health.Health
+	// DeliveryLog records publishes and handler outcomes for `millrace trace`; OpenBus
+	// opens it when the topology names a trace store, else it stays nil.
+	DeliveryLog *deliverylog.Log
+
+	logger *slog.Logger
 }
 
 // New builds the metrics registry, tracing (off unless the environment configures
@@ -60,7 +67,11 @@ func New(ctx context.Context, cfg Config) (*Observability, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("observability: %w", err), tr.Shutdown(ctx))
 	}
-	return &Observability{Metrics: m, Tracing: tr, Health: h}, nil
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Observability{Metrics: m, Tracing: tr, Health: h, logger: logger}, nil
 }
 
 // PublisherDecorators are the decorators for bus.Options.PublisherDecorators:
@@ -69,15 +80,24 @@ func (o *Observability) PublisherDecorators() []message.PublisherDecorator {
 	return []message.PublisherDecorator{o.Metrics.DecoratePublisher, o.Tracing.DecoratePublisher}
 }
 
-// Instruments are the instruments for router.Config.Instruments.
+// Instruments are the instruments for router.Config.Instruments (the delivery log's
+// too once OpenBus opened it).
 func (o *Observability) Instruments() []router.Instrument {
-	return []router.Instrument{o.Metrics, o.Tracing}
+	ins := []router.Instrument{o.Metrics, o.Tracing}
+	if o.DeliveryLog != nil {
+		ins = append(ins, o.DeliveryLog)
+	}
+	return ins
 }
 
-// Register adds GET /metrics, GET /healthz and GET /readyz to mux.
+// Register adds GET /metrics, GET /healthz and GET /readyz to mux, and GET
+// /trace/{correlation_id} when the service keeps a delivery log.
 func (o *Observability) Register(mux *http.ServeMux) {
 	mux.Handle("GET /metrics", o.Metrics.Handler())
 	o.Health.Register(mux)
+	if o.DeliveryLog != nil {
+		mux.Handle("/trace/", deliverylog.Handler(o.DeliveryLog, o.logger))
+	}
 }
 
 // HTTPMiddleware traces the requests next serves.
@@ -88,7 +108,17 @@ func (o *Observability) HTTPMiddleware(next http.Handler) http.Handler {
 // OpenBus opens the bus of topo with the publisher decorators and adds a readiness
 // check per transport.
 func (o *Observability) OpenBus(topo *topology.Topology, opts bus.Options) (*bus.Bus, error) {
+	if topo.Trace != nil && o.DeliveryLog == nil {
+		dl, err := deliverylog.Open(context.Background(), deliverylog.Config{Topology: topo, Logger: o.logger})
+		if err != nil {
+			return nil, fmt.Errorf("observability: %w", err)
+		}
+		o.DeliveryLog = dl
+	}
 	opts.PublisherDecorators = append(opts.PublisherDecorators, o.PublisherDecorators()...)
+	if o.DeliveryLog != nil {
+		opts.PublisherDecorators = append(opts.PublisherDecorators, o.DeliveryLog.DecoratePublisher)
+	}
 	b, err := bus.Open(topo, opts)
 	if err != nil {
 		return nil, err
@@ -99,13 +129,17 @@ func (o *Observability) OpenBus(topo *topology.Topology, opts bus.Options) (*bus
 	return b, nil
 }
 
-// Close marks the service not ready and flushes the spans not exported yet. Call it
-// after the router and the bus are closed.
+// Close marks the service not ready, writes the delivery log's last rows and flushes
+// the spans not exported yet. Call it after the router and the bus are closed.
 func (o *Observability) Close(ctx context.Context) error {
 	o.Health.Drain()
+	var errs []error
+	if o.DeliveryLog != nil {
+		errs = append(errs, o.DeliveryLog.Close())
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
 	defer cancel()
-	return o.Tracing.Shutdown(ctx)
+	return errors.Join(append(errs, o.Tracing.Shutdown(ctx))...)
 }
 
 // busOptions are the bus options of a service logging to logger.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -122,3 +123,74 @@ type handler struct{ fn func(*message.Message) error }
 
 func (handler) Name() string                               { return "work" }
 func (h handler) HandleMessage(msg *message.Message) error { return h.fn(msg) }
+
+// TestDeliveryLogFromTopology: a topology with a trace section gets a delivery log
+// through OpenBus: publishes and outcomes are recorded, and /trace/{id} serves the tree.
+func TestDeliveryLogFromTopology(t *testing.T) {
+	ctx := context.Background()
+	o, err := observability.New(ctx, observability.Config{Service: "test", Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo, err := topology.Parse("trace-test.yaml", []byte(`version: 1
+transports:
+  mem: {kind: gochannel}
+  db: {kind: sql, dialect: sqlite, dsn: "`+filepath.Join(t.TempDir(), "log.db")+`"}
+topics:
+  jobs: {transport: mem}
+handlers:
+  work: {topic: jobs}
+trace: {store: db}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := o.OpenBus(topo, bus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.DeliveryLog == nil {
+		t.Fatal("no delivery log opened for a topology with a trace section")
+	}
+	handled := make(chan struct{}, 1)
+	r, err := router.New(router.Config{Topology: topo, Bus: b, Instruments: o.Instruments(), CloseTimeout: 10 * time.Second,
+		Handlers: []router.Handler{handler{func(*message.Message) error { handled <- struct{}{}; return nil }}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	<-r.Running()
+	mux := http.NewServeMux()
+	o.Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	msg := message.NewMessage(watermill.NewUUID(), []byte(`{}`))
+	msg.Metadata.Set("correlation_id", "corr-trace-1")
+	if err := b.Publisher().Publish("jobs", msg); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-handled:
+	case <-time.After(30 * time.Second):
+		t.Fatal("message not handled")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, body := get(t, srv.URL+"/trace/corr-trace-1")
+		if code == http.StatusOK && strings.Contains(body, `"handler": "work"`) && strings.Contains(body, msg.UUID) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/trace/corr-trace-1 = %d, want the message and the work outcome:\n%s", code, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = r.Close()
+	<-done
+	_ = b.Close()
+	if err := o.Close(ctx); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}
