@@ -32,6 +32,11 @@
 // before any handler is added (Watermill's Prometheus metrics do so); its router-level
 // middleware then runs outside the chain above.
 //
+// Close lets the messages being handled finish: the subscribers the router creates
+// stop delivering new messages when it starts closing, while the messages in flight keep
+// a live context and their acks reach the broker (see drainingSubscriber). A message
+// received but not handled yet is nacked and delivered again after a restart.
+//
 // A handler says that an error will never go away with Permanent; any error with a
 // Permanent() bool method returning true counts, so packages that cannot import this
 // one (such as event, for undecodable payloads) mark their errors the same way.

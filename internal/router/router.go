@@ -163,10 +163,11 @@ func New(cfg Config) (*Router, error) {
 		}
 		sub, ok := subscribers[group]
 		if !ok {
-			sub, err = cfg.Bus.NewSubscriber(group)
+			inner, err := cfg.Bus.NewSubscriber(group)
 			if err != nil {
 				return nil, errors.Join(fmt.Errorf("router: subscriber of group %s: %w", group, err), r.closeSubscribers())
 			}
+			sub = newDrainingSubscriber(inner)
 			subscribers[group] = sub
 			r.subscribers = append(r.subscribers, sub)
 		}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/millrace/millrace/handlers"
 	"github.com/millrace/millrace/internal/bus"
-	"github.com/millrace/millrace/internal/drain"
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/health"
 	"github.com/millrace/millrace/internal/logging"
@@ -108,7 +107,7 @@ func NewUsers(s Settings, topo *topology.Topology, b *bus.Bus, svc *users.Servic
 	if err != nil {
 		return nil, nil, err
 	}
-	rt, err := router.New(router.Config{Topology: topo, Bus: drain.Bus{Bus: b}, Logger: logger.With("service", SourceUsers),
+	rt, err := router.New(router.Config{Topology: topo, Bus: b, Logger: logger.With("service", SourceUsers),
 		CloseTimeout: s.ShutdownTimeout, Instruments: o.Instruments(), Handlers: []router.Handler{stats}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("users: %w", err)
@@ -175,7 +174,7 @@ func NewMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *users.Servi
 	if err != nil {
 		return nil, nil, fmt.Errorf("mailer: %w", err)
 	}
-	rt, err := router.New(router.Config{Topology: topo, Bus: drain.Bus{Bus: b}, Logger: logger.With("service", SourceMailer),
+	rt, err := router.New(router.Config{Topology: topo, Bus: b, Logger: logger.With("service", SourceMailer),
 		CloseTimeout: s.ShutdownTimeout, Instruments: o.Instruments(),
 		Handlers: []router.Handler{
 			handlers.NewSendVerificationEmail(handlers.VerificationEmail{Users: svc, Sender: sender, Events: events, PublicURL: s.PublicURL}),

@@ -1,4 +1,4 @@
-package drain_test
+package router
 
 import (
 	"context"
@@ -8,8 +8,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
-
-	"github.com/millrace/millrace/internal/drain"
 )
 
 // TestMessageInFlightOutlivesSubscribeContext receives a message, cancels the context
@@ -19,7 +17,7 @@ import (
 func TestMessageInFlightOutlivesSubscribeContext(t *testing.T) {
 	pubsub := gochannel.NewGoChannel(gochannel.Config{}, watermill.NopLogger{})
 	t.Cleanup(func() { _ = pubsub.Close() })
-	sub := drain.NewSubscriber(pubsub)
+	sub := newDrainingSubscriber(pubsub)
 	ctx, cancel := context.WithCancel(context.Background())
 	ch, err := sub.Subscribe(ctx, "t")
 	if err != nil {
@@ -78,7 +76,7 @@ func (f fakeSubscriber) Close() error { close(f.in); return nil }
 // waits to be delivered: it is nacked, so the broker delivers it again.
 func TestUndeliveredMessageIsNacked(t *testing.T) {
 	in := make(chan *message.Message)
-	sub := drain.NewSubscriber(fakeSubscriber{in: in})
+	sub := newDrainingSubscriber(fakeSubscriber{in: in})
 	ctx, cancel := context.WithCancel(context.Background())
 	out, err := sub.Subscribe(ctx, "t")
 	if err != nil {
