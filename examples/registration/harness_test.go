@@ -82,6 +82,8 @@ type options struct {
 	// restartOf, when set, runs on the topology, topic prefix and SMTP server of an
 	// earlier stack (stopped with stop), as a restarted process would.
 	restartOf *stack
+	// trace keeps a delivery log in the outbox's database (trace: {store: OUTBOX}).
+	trace bool
 }
 
 // randomPrefix returns a topic prefix no other run uses.
@@ -113,6 +115,9 @@ handlers:
   send-welcome-email:      {topic: P.users.verified}
   update-user-stats:       {topic: "P.users.*"}
 `)
+	if o.trace {
+		y += "trace: {store: " + p.outbox + "}\n"
+	}
 	topo, err := topology.Parse(p.name+".yaml", []byte(y))
 	if err != nil {
 		t.Fatalf("topology:\n%s\n%v", y, err)
