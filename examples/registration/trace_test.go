@@ -11,7 +11,7 @@ import (
 )
 
 // TestTraceOfARegistration follows one sign-up through the delivery log, as `millrace
-// trace` shows it: the HTTP request's users.registered, the verification email's
+// trace` shows it: the HTTP request, its users.registered, the verification email's
 // handler with its retries (SMTP refuses the first two attempts), and the mail.sent it
 // published, in causal order.
 func TestTraceOfARegistration(t *testing.T) {
@@ -47,6 +47,7 @@ func TestTraceOfARegistration(t *testing.T) {
 	// Each line, in this order: the registration, its handling by the mailer after two
 	// retries, the email event that handling published.
 	want := []string{
+		"POST /users -> 201 (registration)",
 		"users.registered v1 (topic " + st.prefix + "users.registered via redis)",
 		"send-verification-email: ok after 2 retries",
 		"mail.sent v1 (topic " + st.prefix + "mail.sent via redis)",

@@ -18,6 +18,9 @@ import (
 const (
 	kindPublish = "publish"
 	kindOutcome = "outcome"
+	// kindRequest rows are HTTP requests: method in event_type, path in topic, status
+	// in outcome, service in handler.
+	kindRequest = "request"
 )
 
 // maxReason bounds the stored error text of an outcome, in bytes.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -27,6 +28,8 @@ const (
 // Tree is the causal tree of one correlation id.
 type Tree struct {
 	CorrelationID string `json:"correlation_id"`
+	// Requests are the HTTP requests of the flow, in time order: where it started.
+	Requests []Request `json:"requests,omitempty"`
 	// Messages are the roots: messages whose cause is not in the log (the first event
 	// of a request), in time order.
 	Messages []*Message `json:"messages"`
@@ -117,8 +120,14 @@ func build(correlationID string, rows []row) (*Tree, error) {
 		}
 		return m
 	}
+	t := &Tree{CorrelationID: correlationID}
 	for _, r := range rows {
 		at := time.Unix(0, r.atNanos).UTC()
+		if r.kind == kindRequest {
+			status, _ := strconv.Atoi(r.outcome)
+			t.Requests = append(t.Requests, Request{Method: r.eventType, Path: r.topic, Status: status, Service: r.handler, Time: at})
+			continue
+		}
 		m := node(r)
 		switch r.kind {
 		case kindPublish:
@@ -132,7 +141,6 @@ func build(correlationID string, rows []row) (*Tree, error) {
 			m.Outcomes = append(m.Outcomes, Outcome{Handler: r.handler, Result: r.outcome, Attempts: r.attempts, Reason: r.reason, Time: at})
 		}
 	}
-	t := &Tree{CorrelationID: correlationID}
 	parents := map[*Message]*Message{}
 	for _, m := range order {
 		p, ok := byID[m.CausationID]
@@ -193,16 +201,26 @@ const TimeFormat = "15:04:05.000"
 // WriteText prints the tree for people, one line per message and outcome, times in
 // loc:
 //
-//	users.registered v1 (topic users.registered via rabbit) 12:00:01.123
-//	  └ send-verification-email: ok after 2 retries
-//	    └ mail.sent v1 (topic mail.sent via rabbit) 12:00:01.456
-//	      └ audit: ok
+//	POST /users -> 201 (users) 12:00:01.100
+//	  └ users.registered v1 (topic users.registered via rabbit) 12:00:01.123
+//	    └ send-verification-email: ok after 2 retries
+//	      └ mail.sent v1 (topic mail.sent via rabbit) 12:00:01.456
+//	        └ audit: ok
 //
 // A message appears under the outcome of the handler that published it.
 func WriteText(w io.Writer, t *Tree, loc *time.Location) error {
 	var b strings.Builder
+	indent, prefix := "", ""
+	for _, r := range t.Requests {
+		fmt.Fprintf(&b, "%s %s -> %d", r.Method, r.Path, r.Status)
+		if r.Service != "" {
+			fmt.Fprintf(&b, " (%s)", r.Service)
+		}
+		fmt.Fprintf(&b, " %s\n", r.Time.In(loc).Format(TimeFormat))
+		indent, prefix = "  ", "└ "
+	}
 	for _, m := range t.Messages {
-		writeMessage(&b, m, "", "", loc)
+		writeMessage(&b, m, indent, prefix, loc)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -46,7 +46,8 @@ type Observability struct {
 	// opens it when the topology names a trace store, else it stays nil.
 	DeliveryLog *deliverylog.Log
 
-	logger *slog.Logger
+	service string
+	logger  *slog.Logger
 }
 
 // New builds the metrics registry, tracing (off unless the environment configures
@@ -71,7 +72,7 @@ func New(ctx context.Context, cfg Config) (*Observability, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Observability{Metrics: m, Tracing: tr, Health: h, logger: logger}, nil
+	return &Observability{Metrics: m, Tracing: tr, Health: h, service: cfg.Service, logger: logger}, nil
 }
 
 // PublisherDecorators are the decorators for bus.Options.PublisherDecorators:
@@ -100,8 +101,12 @@ func (o *Observability) Register(mux *http.ServeMux) {
 	}
 }
 
-// HTTPMiddleware traces the requests next serves.
+// HTTPMiddleware traces the requests next serves and, with a delivery log, records
+// them as the roots of their flows. Call it after OpenBus.
 func (o *Observability) HTTPMiddleware(next http.Handler) http.Handler {
+	if o.DeliveryLog != nil {
+		next = o.DeliveryLog.HTTPMiddleware(o.service, next)
+	}
 	return o.Tracing.HTTPMiddleware(next)
 }
 

@@ -1,0 +1,82 @@
+package deliverylog_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/millrace/millrace/internal/correlation"
+	"github.com/millrace/millrace/internal/deliverylog"
+	"github.com/millrace/millrace/topology"
+)
+
+// TestRequestsAreRoots: a request served under a correlation id becomes the root of
+// its tree with method, path and status; operators' endpoints are not recorded.
+func TestRequestsAreRoots(t *testing.T) {
+	topo := storeTopology(t, topology.DialectSQLite, filepath.Join(t.TempDir(), "log.db"))
+	clk := newTick()
+	dl, err := deliverylog.Open(context.Background(), deliverylog.Config{Topology: topo, Now: clk.Now, FlushInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dl.Close()
+	pub, _ := dl.DecoratePublisher(nopPublisher{})
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/users" {
+			return
+		}
+		msg := message.NewMessage("m-1", []byte(`{}`))
+		msg.Metadata.Set("correlation_id", correlation.ID(r.Context()))
+		msg.Metadata.Set("ce_type", "users.registered.v1")
+		if err := pub.Publish("users.registered", msg); err != nil {
+			t.Error(err)
+		}
+		w.WriteHeader(http.StatusCreated)
+	})
+	srv := httptest.NewServer(dl.HTTPMiddleware("users", correlation.Middleware(app)))
+	defer srv.Close()
+	for _, path := range []string{"/users", "/healthz"} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(`{}`))
+		req.Header.Set(correlation.Header, "corr-"+strings.Trim(path, "/"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	var tree *deliverylog.Tree
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tree, err = dl.Tree(context.Background(), "corr-users")
+		if err == nil && len(tree.Requests) == 1 && len(tree.Messages) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tree of corr-users: %+v, %v", tree, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if r := tree.Requests[0]; r.Method != http.MethodPost || r.Path != "/users" || r.Status != http.StatusCreated || r.Service != "users" {
+		t.Errorf("request = %+v", r)
+	}
+	var text strings.Builder
+	if err := deliverylog.WriteText(&text, tree, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(text.String(), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "POST /users -> 201 (users) 12:00:01.") ||
+		!strings.HasPrefix(lines[1], "  └ users.registered v1 (topic users.registered via rabbit) ") {
+		t.Errorf("text does not start with the request and, under it, its event:\n%s", text.String())
+	}
+	// The health probe published nothing and is not a flow: nothing recorded.
+	time.Sleep(50 * time.Millisecond)
+	if _, err := dl.Tree(context.Background(), "corr-healthz"); err == nil {
+		t.Error("a /healthz request was recorded")
+	}
+}
