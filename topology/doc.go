@@ -26,7 +26,7 @@
 // Each transport has a kind and the settings of that kind; missing settings take the
 // defaults shown in parentheses:
 //
-//   - gochannel: buffer (256).
+//   - gochannel: buffer (256; no effect, see internal/transport).
 //   - amqp: url (required), prefetch (64), confirms (true), channel_pool (16),
 //     durable (true), reconnect_initial (500ms), reconnect_max (10s).
 //   - redisstream: addr (required), username, password, db (0), maxlen (0: no trimming),

@@ -61,7 +61,8 @@ type Transport struct {
 
 // GoChannelConfig configures the in-memory transport.
 type GoChannelConfig struct {
-	// Buffer is the output channel buffer per subscription (default 256).
+	// Buffer is accepted for compatibility with Watermill's GoChannel and has no effect:
+	// the in-memory broker hands each consumer one message at a time (default 256).
 	Buffer int64
 }
 
