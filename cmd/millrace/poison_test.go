@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/router"
+	"github.com/millrace/millrace/internal/router/routertest"
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/topology"
 )
@@ -124,25 +124,7 @@ handlers:
 	t.Cleanup(func() { _ = b.Close() })
 	h := &faultyHandler{handled: map[string]message.Metadata{}}
 	h.broken.Store(true)
-	r, err := router.New(router.Config{Topology: topo, Bus: b, Handlers: []router.Handler{h}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		_ = r.Close()
-		<-done
-	})
-	select {
-	case <-r.Running():
-	case err := <-done:
-		t.Fatalf("router stopped: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("router did not start in 30s")
-	}
+	routertest.Start(t, router.Config{Topology: topo, Bus: b, Handlers: []router.Handler{h}})
 	return &poisonEnv{file: file, topic: topic, bus: b, handler: h}
 }
 

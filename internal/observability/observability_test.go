@@ -18,6 +18,7 @@ import (
 	"github.com/millrace/millrace/internal/health"
 	"github.com/millrace/millrace/internal/observability"
 	"github.com/millrace/millrace/internal/router"
+	"github.com/millrace/millrace/internal/router/routertest"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -64,15 +65,8 @@ handlers:
 	}
 	t.Cleanup(func() { _ = b.Close() })
 	handled := make(chan struct{}, 1)
-	r, err := router.New(router.Config{Topology: topo, Bus: b, Instruments: o.Instruments(), CloseTimeout: 10 * time.Second,
+	routertest.Start(t, router.Config{Topology: topo, Bus: b, Instruments: o.Instruments(), CloseTimeout: 10 * time.Second,
 		Handlers: []router.Handler{handler{func(*message.Message) error { handled <- struct{}{}; return nil }}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	t.Cleanup(func() { _ = r.Close(); <-done })
-	<-r.Running()
 
 	mux := http.NewServeMux()
 	o.Register(mux)
@@ -153,14 +147,8 @@ trace: {store: db}
 		t.Fatal("no delivery log opened for a topology with a trace section")
 	}
 	handled := make(chan struct{}, 1)
-	r, err := router.New(router.Config{Topology: topo, Bus: b, Instruments: o.Instruments(), CloseTimeout: 10 * time.Second,
+	r := routertest.Start(t, router.Config{Topology: topo, Bus: b, Instruments: o.Instruments(), CloseTimeout: 10 * time.Second,
 		Handlers: []router.Handler{handler{func(*message.Message) error { handled <- struct{}{}; return nil }}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	<-r.Running()
 	mux := http.NewServeMux()
 	o.Register(mux)
 	srv := httptest.NewServer(mux)
@@ -187,8 +175,9 @@ trace: {store: db}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	_ = r.Close()
-	<-done
+	if err := r.Close(); err != nil {
+		t.Errorf("router Close: %v", err)
+	}
 	_ = b.Close()
 	if err := o.Close(ctx); err != nil {
 		t.Errorf("Close: %v", err)

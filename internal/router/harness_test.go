@@ -13,6 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/router"
+	"github.com/millrace/millrace/internal/router/routertest"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -60,31 +61,7 @@ defaults:
 // start builds a router and runs it until the test ends.
 func start(t *testing.T, cfg router.Config) *router.Router {
 	t.Helper()
-	if cfg.CloseTimeout == 0 {
-		cfg.CloseTimeout = 10 * time.Second
-	}
-	r, err := router.New(cfg)
-	if err != nil {
-		t.Fatalf("router.New: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- r.Run(context.Background()) }()
-	t.Cleanup(func() {
-		if err := r.Close(); err != nil {
-			t.Errorf("router Close: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Errorf("router Run: %v", err)
-		}
-	})
-	select {
-	case <-r.Running():
-	case err := <-done:
-		t.Fatalf("router stopped before running: %v", err)
-	case <-time.After(wait):
-		t.Fatal("router not running after 30s")
-	}
-	return r
+	return routertest.Start(t, cfg)
 }
 
 // probe subscribes group to topic and returns the messages received, acked. It

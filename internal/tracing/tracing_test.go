@@ -23,6 +23,7 @@ import (
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/metrics"
 	"github.com/millrace/millrace/internal/router"
+	"github.com/millrace/millrace/internal/router/routertest"
 	"github.com/millrace/millrace/internal/tracing"
 	"github.com/millrace/millrace/topology"
 )
@@ -149,26 +150,8 @@ handlers:
 		}
 		return st.events.Publish(ctx, orderShipped{ID: ev.ID})
 	})
-	r, err := router.New(router.Config{Topology: topo, Bus: b, Handlers: []router.Handler{handler},
+	routertest.Start(t, router.Config{Topology: topo, Bus: b, Handlers: []router.Handler{handler},
 		Instruments: []router.Instrument{m, tr}, CloseTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- r.Run(context.Background()) }()
-	t.Cleanup(func() {
-		if err := r.Close(); err != nil {
-			t.Errorf("router Close: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Errorf("router Run: %v", err)
-		}
-	})
-	select {
-	case <-r.Running():
-	case <-time.After(wait):
-		t.Fatal("router not running")
-	}
 	return st
 }
 
