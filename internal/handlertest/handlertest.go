@@ -1,7 +1,6 @@
 package handlertest
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -12,22 +11,19 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/millrace/millrace/config"
 	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/logging"
 	"github.com/millrace/millrace/internal/router"
+	"github.com/millrace/millrace/internal/router/routertest"
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/topology"
 )
 
 // Source is the ce_source of the events a Stack publishes.
 const Source = "handlertest"
-
-// StartTimeout bounds how long Start waits for the handlers to consume.
-const StartTimeout = 60 * time.Second
 
 // Stack is a router running handlers on a topology, and an event bus publishing on
 // the same routed bus.
@@ -64,27 +60,13 @@ func Start(tb testing.TB, handlers ...router.Handler) *Stack {
 	if err != nil {
 		tb.Fatal(errors.Join(err, b.Close()))
 	}
-	r, err := router.New(router.Config{Topology: topo, Bus: b, Logger: logger, Handlers: handlers})
-	if err != nil {
-		tb.Fatal(errors.Join(err, b.Close()))
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
+	// Cleanups run last first: the router stops before the bus closes.
 	tb.Cleanup(func() {
-		cancel()
-		if err := errors.Join(<-done, r.Close(), b.Close()); err != nil && !errors.Is(err, context.Canceled) {
-			tb.Errorf("stop handlers: %v", err)
+		if err := b.Close(); err != nil {
+			tb.Errorf("close bus: %v", err)
 		}
 	})
-	select {
-	case <-r.Running():
-	case err := <-done:
-		done <- err
-		tb.Fatalf("router stopped before running: %v", err)
-	case <-time.After(StartTimeout):
-		tb.Fatalf("handlers not consuming on %s after %s", topo.File, StartTimeout)
-	}
+	routertest.Start(tb, router.Config{Topology: topo, Bus: b, Logger: logger, Handlers: handlers})
 	return &Stack{Topology: topo, Events: events}
 }
 
