@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"io"
@@ -9,33 +8,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/millrace/millrace/internal/testenv"
 
 	"github.com/millrace/millrace/internal/signup"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{"-no-such-flag"}, {"-log-level", "loud"}, {"-token-ttl", "-1h"}} {
-		var stderr syncBuffer
+		var stderr testenv.Buffer
 		env := map[string]string{}
 		if args[0] == "-token-ttl" {
 			env["MILLRACE_TOKEN_TTL"], args = "-1h", nil
@@ -47,7 +30,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestBadSenderFails(t *testing.T) {
-	var stderr syncBuffer
+	var stderr testenv.Buffer
 	t.Setenv("MILLRACE_SQLITE_PATH", filepath.Join(t.TempDir(), "m.db")) // read by the local profile
 	env := map[string]string{"MILLRACE_SMTP_ADDR": "no-port"}
 	code := run(context.Background(), nil, func(k string) string { return env[k] }, &stderr, nil)
@@ -67,7 +50,7 @@ func TestRunsAndShutsDown(t *testing.T) {
 	defer cancel()
 	ready := make(chan *signup.Mailer, 1)
 	done := make(chan int, 1)
-	var stderr syncBuffer
+	var stderr testenv.Buffer
 	getenv := func(k string) string {
 		if k == "MILLRACE_HTTP_ADDR" {
 			return "127.0.0.1:0"

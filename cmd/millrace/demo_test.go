@@ -12,28 +12,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/millrace/millrace/internal/testenv"
 )
-
-// lockedBuffer is a bytes.Buffer the logger and the test share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 var demoAddr = regexp.MustCompile(`msg="demo running" addr=(\S+) chat=(\S+)`)
 
@@ -42,7 +25,7 @@ var demoAddr = regexp.MustCompile(`msg="demo running" addr=(\S+) chat=(\S+)`)
 func startDemo(t *testing.T, data string) (string, string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr lockedBuffer
+	var stdout, stderr testenv.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"demo", "--data", data, "--http-addr", "127.0.0.1:0", "--chat-addr", "127.0.0.1:0"}, &stdout, &stderr)

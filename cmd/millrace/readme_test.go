@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/millrace/millrace/internal/testenv"
 )
 
 // A README command block is run by a test when the line before its ```sh fence is a
@@ -94,7 +96,7 @@ type shellSession struct {
 
 type shellServer struct {
 	cmd    *exec.Cmd
-	out    *lockedBuffer
+	out    *testenv.Buffer
 	done   chan error
 	addr   string
 	data   string
@@ -152,7 +154,7 @@ func (s *shellSession) startServer(command, addr string) {
 		s.replace = append(s.replace, "localhost:"+port, free, "127.0.0.1:"+port, free)
 	}
 	command = strings.ReplaceAll(command, addr, free)
-	srv := &shellServer{addr: free, line: command, out: &lockedBuffer{}, done: make(chan error, 1)}
+	srv := &shellServer{addr: free, line: command, out: &testenv.Buffer{}, done: make(chan error, 1)}
 	if m := dataFlag.FindStringSubmatch(command); m != nil {
 		srv.data = filepath.Join(s.t.TempDir(), "data")
 		s.replace = append(s.replace, m[2], srv.data)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,27 +16,9 @@ import (
 	"github.com/millrace/millrace/internal/testenv"
 )
 
-// syncBuffer is a bytes.Buffer safe for the logger and the test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{"-no-such-flag"}, {"-log-level", "loud"}, {"-outbox-poll", "soon"}} {
-		var stderr syncBuffer
+		var stderr testenv.Buffer
 		if code := run(context.Background(), args, func(string) string { return "" }, &stderr, nil); code != 2 {
 			t.Errorf("%v: exit %d, want 2; stderr %s", args, code, stderr.String())
 		}
@@ -61,7 +41,7 @@ handlers:
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var stderr syncBuffer
+	var stderr testenv.Buffer
 	code := run(ctx, []string{"-topology", file, "-http-addr", "127.0.0.1:0"}, func(string) string { return "" }, &stderr, nil)
 	if code != 1 || !strings.Contains(stderr.String(), "no outbox") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr.String())
@@ -91,7 +71,7 @@ handlers:
 	defer cancel()
 	ready := make(chan *signup.Users, 1)
 	done := make(chan int, 1)
-	var stderr syncBuffer
+	var stderr testenv.Buffer
 	go func() {
 		done <- run(ctx, nil, func(k string) string { return env[k] }, &stderr, func(u *signup.Users) { ready <- u })
 	}()

@@ -19,6 +19,7 @@ import (
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/router"
+	"github.com/millrace/millrace/internal/testenv"
 )
 
 // Events of the suite; their topics are "t<suffix>.<name>".
@@ -423,7 +424,7 @@ handlers:
 	b := h.open(t, topo, "i-"+s)
 	out := probe(t, b, "c-reader-"+s, topicOf(s, stepC{}))
 	eb := eventBus(t, b, s)
-	var logs syncBuffer
+	var logs testenv.Buffer
 	logger := slog.New(correlation.NewLogHandler(slog.NewJSONHandler(&logs, nil)))
 
 	var aID, bID, bCause atomic.Value

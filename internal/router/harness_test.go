@@ -1,12 +1,10 @@
 package router_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -132,21 +130,3 @@ type fnHandler struct {
 
 func (h fnHandler) Name() string                             { return h.name }
 func (h fnHandler) HandleMessage(msg *message.Message) error { return h.fn(msg) }
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers, for log output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}

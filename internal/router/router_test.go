@@ -16,6 +16,7 @@ import (
 
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/router"
+	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -135,7 +136,7 @@ handlers:
 	}
 
 	// A topology handler this binary does not run is fine, and logged at debug.
-	var logs syncBuffer
+	var logs testenv.Buffer
 	r, err := router.New(router.Config{
 		Topology: topo, Bus: b, Handlers: []router.Handler{fnHandler{"known", noop}},
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -1,4 +1,5 @@
-// Package testenv lets tests reach the real services they need. A test that needs a
+// Package testenv is what tests share: reaching the real services they need, and a
+// buffer safe to share with a logger (Buffer). A test that needs a
 // broker or database calls one of the Require functions: when the service does not
 // answer, the test is skipped on a developer's machine with a message naming the service,
 // and fails when CI=true, where a skipped integration test would be a hole.
