@@ -115,7 +115,11 @@ func (h *Handler) HandleMessage(msg *message.Message) error {
 	if err := h.marshaler.Unmarshal(msg, ev); err != nil {
 		return &MessageError{Type: typ, Err: err}
 	}
-	ctx := ContextFor(msg)
-	msg.SetContext(ctx)
+	ctx := msg.Context()
+	if cqrs.OriginalMessageFromCtx(ctx) != msg {
+		// Not prepared by the router's correlation middleware (which calls ContextFor).
+		ctx = ContextFor(msg)
+		msg.SetContext(ctx)
+	}
 	return eh.Handle(ctx, ev)
 }
