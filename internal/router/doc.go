@@ -21,6 +21,11 @@
 //	recoverer    a panic becomes an error, so it is retried and then poisoned
 //	timeout      bounds one attempt when the policy sets a timeout
 //
+// The chain runs on a worker goroutine that lives as long as the router, one per
+// Watermill handler, rather than on the short-lived goroutine Watermill starts for each
+// message: the chain is deep enough that a new goroutine would grow its stack by copying
+// it for every message (see onWorker).
+//
 // Nothing is dropped for want of a consumer that has not started yet: New declares the
 // consumer group subscription of every handler in the topology on its shared topics
 // (for handlers other binaries run, on transports that outlive the process), and the

@@ -116,6 +116,10 @@ type Router struct {
 	router      *message.Router
 	subscribers []message.Subscriber
 
+	// quit stops the workers of onWorker, once the router has stopped.
+	quit     chan struct{}
+	quitOnce sync.Once
+
 	mu      sync.Mutex
 	started bool // Run was called
 	closed  bool
@@ -137,7 +141,7 @@ func New(cfg Config) (*Router, error) {
 	if err != nil {
 		return nil, fmt.Errorf("router: %w", err)
 	}
-	r := &Router{router: wr}
+	r := &Router{router: wr, quit: make(chan struct{})}
 	for _, in := range cfg.Instruments {
 		if wi, ok := in.(WatermillInstrument); ok {
 			if err := wi.InstrumentWatermill(wr); err != nil {
@@ -274,6 +278,7 @@ func (r *Router) add(h Handler, th *topology.Handler, sub message.Subscriber, cf
 		for i := range max(th.Policy.Concurrency, 1) {
 			name := fmt.Sprintf("%s/%s/%d", th.Name, topic, i)
 			wh := r.router.AddConsumerHandler(name, topic, sub, h.HandleMessage)
+			wh.AddMiddleware(onWorker(r.quit))
 			wh.AddMiddleware(ms...)
 		}
 		logger.Debug("handler registered", "topic", topic, "group", th.Policy.Group,
@@ -292,6 +297,7 @@ func (r *Router) Run(ctx context.Context) error {
 	}
 	r.started = true
 	r.mu.Unlock()
+	defer r.stopWorkers()
 	if err := r.router.Run(ctx); err != nil {
 		return fmt.Errorf("router: %w", err)
 	}
@@ -317,11 +323,15 @@ func (r *Router) Close() error {
 				errs = append(errs, fmt.Errorf("close router: %w", err))
 			}
 		}
+		r.stopWorkers()
 		errs = append(errs, r.closeSubscribers())
 		r.closeErr = errors.Join(errs...)
 	})
 	return r.closeErr
 }
+
+// stopWorkers stops the goroutines that handle messages; the router has stopped.
+func (r *Router) stopWorkers() { r.quitOnce.Do(func() { close(r.quit) }) }
 
 func (r *Router) closeSubscribers() error {
 	var errs []error

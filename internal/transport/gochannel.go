@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -162,7 +163,7 @@ func (b *memBroker) publish(topic string, msgs []*message.Message) error {
 	// neither the caller's message nor the stored one is handed to a consumer.
 	stored := make([]*message.Message, len(msgs))
 	for i, m := range msgs {
-		stored[i] = m.Copy()
+		stored[i] = copyMessage(m)
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -257,6 +258,17 @@ func newMemQueue(autoDelete bool) *memQueue {
 }
 
 // signal wakes the dispatcher; q.mu must be held.
+// copyMessage returns a copy of m with its own metadata and acknowledgement, sharing the
+// payload, as m.Copy does; it clones the metadata map whole rather than key by key,
+// which matters for messages carrying a dozen attributes.
+func copyMessage(m *message.Message) *message.Message {
+	c := message.NewMessage(m.UUID, m.Payload)
+	if len(m.Metadata) > 0 {
+		c.Metadata = maps.Clone(m.Metadata)
+	}
+	return c
+}
+
 func (q *memQueue) signal() {
 	close(q.changed)
 	q.changed = make(chan struct{})
@@ -364,7 +376,7 @@ func (q *memQueue) offer(cases []reflect.SelectCase, offered []*memConsumer, bro
 	q.msgs = q.msgs[1:]
 	changed := q.changed
 	ctx, cancel := context.WithCancel(context.Background())
-	delivery := msg.Copy()
+	delivery := copyMessage(msg)
 	delivery.SetContext(ctx)
 	value := reflect.ValueOf(delivery)
 	for _, c := range q.consumers {
