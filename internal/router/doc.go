@@ -14,6 +14,8 @@
 //	poison       an error that leaves retry publishes the message to the handler's
 //	             poison topic and acks it (skipped when the policy has no poison topic)
 //	retry        exponential backoff from the policy; permanent errors are not retried
+//	             (see retry: Watermill's Retry schedule, no state built for a message
+//	             handled at the first attempt)
 //	attempts     counts attempts in the "attempts" metadata, so a poisoned copy says how
 //	             often it was tried
 //	attempt      Config.Instruments observe each attempt and its outcome (ok, retry,

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 
@@ -57,21 +56,6 @@ func countAttempt(h message.HandlerFunc) message.HandlerFunc {
 		msg.Metadata.Set(AttemptsKey, strconv.Itoa(n+1))
 		return h(msg)
 	}
-}
-
-// retryMiddleware returns Watermill's Retry configured from p. Permanent errors stop
-// it; each attempt starts from the context retry was entered with, so an attempt that
-// timed out does not leave the next one with a cancelled context.
-func retryMiddleware(p topology.Retry, logger watermill.LoggerAdapter) message.HandlerMiddleware {
-	return middleware.Retry{
-		MaxRetries:          max(p.MaxAttempts-1, 0),
-		InitialInterval:     p.InitialInterval,
-		MaxInterval:         p.MaxInterval,
-		Multiplier:          p.Multiplier,
-		ShouldRetry:         func(rp middleware.RetryParams) bool { return !IsPermanent(rp.Err) },
-		ResetContextOnRetry: true,
-		Logger:              logger,
-	}.Middleware
 }
 
 // poisonWorthy reports whether an error that left retry sends the message to the
@@ -126,7 +110,7 @@ func (p *poisonPublisher) Publish(topic string, msgs ...*message.Message) error 
 func (p *poisonPublisher) Close() error { return nil }
 
 // chain returns the middleware of registration reg, outermost first.
-func chain(h *topology.Handler, reg Registration, pub message.Publisher, instruments []Instrument, logger *slog.Logger, wlogger watermill.LoggerAdapter) ([]message.HandlerMiddleware, error) {
+func chain(h *topology.Handler, reg Registration, pub message.Publisher, instruments []Instrument, logger *slog.Logger) ([]message.HandlerMiddleware, error) {
 	ms := []message.HandlerMiddleware{middleware.CorrelationID, correlate}
 	if len(instruments) > 0 {
 		ms = append(ms, observeDelivery(reg, instruments))
@@ -140,7 +124,7 @@ func chain(h *topology.Handler, reg Registration, pub message.Publisher, instrum
 	}
 	ms = append(ms,
 		resetAttempts,
-		retryMiddleware(h.Policy.Retry, wlogger),
+		retry{policy: h.Policy.Retry, logger: logger}.middleware,
 		countAttempt,
 	)
 	if len(instruments) > 0 {

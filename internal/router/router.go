@@ -259,7 +259,6 @@ func (r *Router) add(h Handler, th *topology.Handler, sub message.Subscriber, cf
 		return fmt.Errorf("handler %s: pattern %q matches no topic", th.Name, th.Pattern)
 	}
 	logger := cfg.Logger.With("handler", th.Name)
-	wlogger := logging.Watermill(logger)
 	for _, topic := range th.Topics {
 		reg := Registration{
 			Handler:     th.Name,
@@ -271,7 +270,7 @@ func (r *Router) add(h Handler, th *topology.Handler, sub message.Subscriber, cf
 		if reg.Group == "" {
 			reg.Group = th.Name
 		}
-		ms, err := chain(th, reg, cfg.Bus.Publisher(), cfg.Instruments, logger, wlogger)
+		ms, err := chain(th, reg, cfg.Bus.Publisher(), cfg.Instruments, logger)
 		if err != nil {
 			return err
 		}
