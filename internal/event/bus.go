@@ -78,7 +78,7 @@ func NewBus(publisher message.Publisher, cfg BusConfig) (*Bus, error) {
 }
 
 // Publish sends ev to its topic. The message's correlation_id is the one ctx carries,
-// or a new one when ctx has none (the edge of a flow); its causation_id is the causation
+// or, when ctx has none (the edge of a flow), the message's own id; its causation_id is the causation
 // ctx carries (inside a handler: the id of the message being handled).
 func (b *Bus) Publish(ctx context.Context, ev Event) error {
 	if err := b.bus.Publish(ctx, ev); err != nil {
@@ -92,7 +92,8 @@ func stampFlow(p cqrs.OnEventSendParams) error {
 	ctx := p.Message.Context()
 	id := correlation.ID(ctx)
 	if id == "" {
-		id = correlation.New()
+		// The first message of a flow names it: its id is new and unique already.
+		id = p.Message.UUID
 	}
 	p.Message.Metadata.Set(KeyCorrelationID, id)
 	if causation := correlation.Causation(ctx); causation != "" {

@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 	"github.com/ThreeDotsLabs/watermill/message"
 )
 
-// Marshaler turns events into messages and back. It is Watermill's cqrs JSON marshaler
-// named by Type (so names do not depend on Go package paths), with the CloudEvents
-// attributes added as metadata. The zero value is usable but leaves ce_source empty.
+// Marshaler turns events into messages and back: a cqrs marshaler encoding JSON like
+// Watermill's cqrs.JSONMarshaler, naming events by Type (so names do not depend on Go
+// package paths) and carrying the CloudEvents attributes as metadata. The zero value is usable but leaves ce_source
+// empty.
 type Marshaler struct {
 	// Source is the ce_source attribute: the publishing service.
 	Source string
@@ -23,25 +25,26 @@ type Marshaler struct {
 
 var _ cqrs.CommandEventMarshaler = Marshaler{}
 
-func (m Marshaler) json() cqrs.JSONMarshaler {
-	return cqrs.JSONMarshaler{NewUUID: m.NewUUID, GenerateName: m.Name}
-}
-
 // Marshal encodes v, an Event or a pointer to one, as a JSON message with the
 // CloudEvents attributes set. Correlation and causation are left to the caller (Bus).
+// The event type is ce_type only: Watermill's cqrs "name" key would repeat it.
 func (m Marshaler) Marshal(v any) (*message.Message, error) {
 	ev, ok := v.(Event)
 	if !ok {
 		return nil, fmt.Errorf("marshal %T: not an event.Event", v)
 	}
-	msg, err := m.json().Marshal(v)
+	payload, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s: %w", Type(ev), err)
 	}
-	now := time.Now
+	newUUID, now := watermill.NewUUID, time.Now
+	if m.NewUUID != nil {
+		newUUID = m.NewUUID
+	}
 	if m.Now != nil {
 		now = m.Now
 	}
+	msg := message.NewMessage(newUUID(), payload)
 	msg.Metadata.Set(KeyID, msg.UUID)
 	msg.Metadata.Set(KeyType, Type(ev))
 	msg.Metadata.Set(KeySource, m.Source)
