@@ -11,8 +11,9 @@
 //	ce_specversion     "1.0"
 //	ce_datacontenttype "application/json"
 //
-// plus correlation_id (Watermill's key: one id per flow, set at the edge and kept at
-// every hop) and causation_id (the id of the message whose handling published this
+// plus correlation_id (Watermill's key: one id per flow, kept at every hop; at the edge
+// it is the one the context carries, from an X-Correlation-ID header say, or else the
+// id of the flow's first message) and causation_id (the id of the message whose handling published this
 // one; empty at the edge).
 //
 // Bus publishes events and stamps these attributes from the context, and Handler
