@@ -18,6 +18,8 @@
 //	-http-addr    MILLRACE_HTTP_ADDR            listen address (default :8081)
 //	-public-url   MILLRACE_PUBLIC_URL           base URL of links (default http://localhost:8081)
 //	-outbox-poll  MILLRACE_OUTBOX_POLL_INTERVAL relay poll interval (default 10ms)
+//	-outbox-in-flight MILLRACE_OUTBOX_IN_FLIGHT events the relay publishes at once;
+//	                                            1 keeps commit order (default 16)
 //	-token-ttl    MILLRACE_TOKEN_TTL            verification link lifetime (default 24h)
 //	-shutdown-timeout MILLRACE_SHUTDOWN_TIMEOUT bound of each shutdown step (default 15s)
 //	-log-level    MILLRACE_LOG_LEVEL            debug, info, warn or error (default info)
@@ -60,7 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	fs := flag.NewFlagSet("users", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	f := s.RegisterFlags(fs, getenv, "topology", "log-level", "database-dsn", "http-addr", "public-url", "outbox-poll", "token-ttl", "shutdown-timeout")
+	f := s.RegisterFlags(fs, getenv, "topology", "log-level", "database-dsn", "http-addr", "public-url", "outbox-poll", "outbox-in-flight", "token-ttl", "shutdown-timeout")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

@@ -9,9 +9,13 @@
 // Relaying: the Relay is a forwarder.Forwarder that polls the forwarder topic with a
 // watermill-sql subscriber and publishes each unwrapped message, with its original id
 // and metadata, to the bus, which routes it to the transport the topology gives its
-// topic. A row is acked only after the bus accepted the message, so a crash between
-// commit and relay loses nothing; a crash after publishing and before the ack relays the
-// message again with the same id, which idempotent consumers ignore.
+// topic. Up to Config.InFlight publishes run at once; the subscriber marks a batch of
+// rows relayed, in the transaction that read them, only once every publish of the batch
+// succeeded, and relays the whole batch again when one failed (pipeline.go). So a crash
+// between commit and relay loses nothing; a crash after publishing and before the batch
+// is marked relays its messages again with the same ids, which idempotent consumers
+// ignore. With InFlight above 1, events committed close together may reach the bus out
+// of commit order; InFlight 1 keeps the order.
 //
 // The table layout is the SQL transport's (transport.SQLSchema), so an outbox in
 // PostgreSQL, MySQL or SQLite behaves like a topic on that database.

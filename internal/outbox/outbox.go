@@ -25,6 +25,11 @@ const (
 	DefaultPollInterval = 10 * time.Millisecond
 	// DefaultGroup is the consumer group of the relay on the outbox table.
 	DefaultGroup = "forwarder"
+	// DefaultInFlight is how many relayed events may await the bus at once by default.
+	DefaultInFlight = 16
+	// DefaultRetryPause is how long the relay waits before relaying a batch again after
+	// one of its events could not be published.
+	DefaultRetryPause = time.Second
 )
 
 // Config configures an Outbox.
@@ -43,6 +48,13 @@ type Config struct {
 	PollInterval time.Duration
 	// Group is the relay's consumer group on the outbox table (default DefaultGroup).
 	Group string
+	// InFlight is how many events the relay may be publishing at once (default
+	// DefaultInFlight). Events committed close together may then reach the bus out of
+	// commit order; 1 relays them in commit order, one publish after the other.
+	InFlight int
+	// RetryPause is how long the relay waits before relaying a batch again after one of
+	// its events could not be published (default DefaultRetryPause).
+	RetryPause time.Duration
 	// Decorators wrap the publisher that writes each event's envelope into the table
 	// (e.g. the tracing decorator, so the trace context is stored with the row). The
 	// first is the innermost.
@@ -58,6 +70,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.Group == "" {
 		c.Group = DefaultGroup
+	}
+	if c.InFlight <= 0 {
+		c.InFlight = DefaultInFlight
+	}
+	if c.RetryPause <= 0 {
+		c.RetryPause = DefaultRetryPause
 	}
 }
 
@@ -148,25 +166,31 @@ func (o *Outbox) Backlog(ctx context.Context) (int, error) {
 
 // Relay moves committed outbox rows to the bus.
 type Relay struct {
-	fwd *forwarder.Forwarder
-	sub *wsql.Subscriber
-	ran atomic.Bool
+	fwd      *forwarder.Forwarder
+	sub      *wsql.Subscriber
+	pipeline *pipeline
+	ran      atomic.Bool
 }
 
 // NewRelay returns a relay of the outbox publishing to out (the bus's routed publisher).
+// Up to Config.InFlight publishes run at once; a batch of rows is marked relayed only
+// once all of its events were published (see pipeline.go).
 func (o *Outbox) NewRelay(out message.Publisher) (*Relay, error) {
-	sub, err := wsql.NewSubscriber(o.db, o.schema.SubscriberConfig(o.cfg.Group, o.cfg.PollInterval), o.logger)
+	p := newPipeline(out, o.cfg.InFlight)
+	cfg := o.schema.SubscriberConfig(o.cfg.Group, o.cfg.PollInterval)
+	cfg.OffsetsAdapter = gate{OffsetsAdapter: cfg.OffsetsAdapter, pipeline: p, logger: o.logger, pause: o.cfg.RetryPause}
+	sub, err := wsql.NewSubscriber(o.db, cfg, o.logger)
 	if err != nil {
 		return nil, fmt.Errorf("outbox relay: %w", err)
 	}
-	fwd, err := forwarder.NewForwarder(sub, out, o.logger, forwarder.Config{
+	fwd, err := forwarder.NewForwarder(sub, p, o.logger, forwarder.Config{
 		ForwarderTopic: o.cfg.Topic,
 		CloseTimeout:   10 * time.Second,
 	})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("outbox relay: %w", err), sub.Close())
 	}
-	return &Relay{fwd: fwd, sub: sub}, nil
+	return &Relay{fwd: fwd, sub: sub, pipeline: p}, nil
 }
 
 // Run relays until ctx is done, then stops; it returns nil after a clean stop.
@@ -188,5 +212,5 @@ func (r *Relay) Close() error {
 	if !r.ran.Load() {
 		return r.sub.Close()
 	}
-	return errors.Join(r.fwd.Close(), r.sub.Close())
+	return errors.Join(r.fwd.Close(), r.sub.Close(), r.pipeline.Close())
 }

@@ -41,7 +41,8 @@ type relayEnv struct {
 	topic string
 }
 
-func newRelayEnv(tb testing.TB, transportYAML string) *relayEnv {
+// newRelayEnv returns the environment; options adjust the outbox config.
+func newRelayEnv(tb testing.TB, transportYAML string, options ...func(*outbox.Config)) *relayEnv {
 	tb.Helper()
 	dsn := testenv.PostgresSchema(tb)
 	topic := fmt.Sprintf("r%d.ping", time.Now().UnixNano()%1e9)
@@ -62,10 +63,14 @@ func newRelayEnv(tb testing.TB, transportYAML string) *relayEnv {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = db.Close() })
-	ob, err := outbox.New(context.Background(), db, outbox.Config{
+	cfg := outbox.Config{
 		Dialect: topology.DialectPostgres, Topic: "ob_" + topic[:10], Source: "test",
 		EventTopic: func(event.Event) string { return topic },
-	}, logging.Watermill(slog.New(slog.DiscardHandler)))
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	ob, err := outbox.New(context.Background(), db, cfg, logging.Watermill(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -88,9 +93,13 @@ func (e *relayEnv) subscribe(tb testing.TB) <-chan *message.Message {
 	return ch
 }
 
-func (e *relayEnv) run(tb testing.TB) {
+// run starts a relay publishing through the bus.
+func (e *relayEnv) run(tb testing.TB) { e.runWith(tb, e.bus.Publisher()) }
+
+// runWith starts a relay publishing through out.
+func (e *relayEnv) runWith(tb testing.TB, out message.Publisher) {
 	tb.Helper()
-	relay, err := e.ob.NewRelay(e.bus.Publisher())
+	relay, err := e.ob.NewRelay(out)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -137,10 +146,12 @@ func seqOf(tb testing.TB, m *message.Message) int {
 	return p.Seq
 }
 
-// TestRelayDeliversCommittedOnly relays to RabbitMQ: committed events arrive once each,
-// in commit order, with their outbox message ids; rolled back ones never arrive.
+// TestRelayDeliversCommittedOnly relays to RabbitMQ one event at a time (InFlight 1):
+// committed events arrive once each, in commit order, with their outbox message ids;
+// rolled back ones never arrive.
 func TestRelayDeliversCommittedOnly(t *testing.T) {
-	e := newRelayEnv(t, fmt.Sprintf("{kind: amqp, url: %q, durable: false}", testenv.RabbitMQ(t)))
+	e := newRelayEnv(t, fmt.Sprintf("{kind: amqp, url: %q, durable: false}", testenv.RabbitMQ(t)),
+		func(c *outbox.Config) { c.InFlight = 1 })
 	ch := e.subscribe(t)
 	for i := 1; i <= 6; i++ {
 		e.publish(t, i, i%2 == 0)
@@ -162,6 +173,78 @@ func TestRelayDeliversCommittedOnly(t *testing.T) {
 	}
 	if !slices.Equal(got, []int{1, 3, 5}) {
 		t.Errorf("relayed %v, want [1 3 5]", got)
+	}
+}
+
+// flakyPublisher fails the first publishes of chosen events, as a broker that refuses
+// or loses a message would, and passes the others to next.
+type flakyPublisher struct {
+	next message.Publisher
+	tb   testing.TB
+
+	mu       sync.Mutex
+	failures map[int]int // seq -> publishes still to fail
+}
+
+func (p *flakyPublisher) Publish(topic string, msgs ...*message.Message) error {
+	for _, m := range msgs {
+		seq := seqOf(p.tb, m)
+		p.mu.Lock()
+		fail := p.failures[seq] > 0
+		if fail {
+			p.failures[seq]--
+		}
+		p.mu.Unlock()
+		if fail {
+			return fmt.Errorf("event %d refused", seq)
+		}
+	}
+	return p.next.Publish(topic, msgs...)
+}
+
+func (p *flakyPublisher) Close() error { return nil }
+
+// TestRelayRetriesBatchOfFailedPublish relays with 16 publishes in flight while two
+// events fail to publish, twice each: every event still arrives, the failed ones once
+// they succeed, and the outbox ends with nothing left to relay.
+func TestRelayRetriesBatchOfFailedPublish(t *testing.T) {
+	e := newRelayEnv(t, fmt.Sprintf("{kind: redisstream, addr: %q, block_time: 10ms}", testenv.Redis(t)),
+		func(c *outbox.Config) { c.InFlight = 16; c.RetryPause = 50 * time.Millisecond })
+	ch := e.subscribe(t)
+	const n = 60
+	for i := 1; i <= n; i++ {
+		e.publish(t, i, false)
+	}
+	e.runWith(t, &flakyPublisher{next: e.bus.Publisher(), tb: t, failures: map[int]int{7: 2, 41: 2}})
+	seen := map[int]int{}
+	timeout := time.After(60 * time.Second)
+	for len(seen) < n {
+		select {
+		case m := <-ch:
+			seen[seqOf(t, m)]++
+			m.Ack()
+		case <-timeout:
+			t.Fatalf("received %d of %d events: %v", len(seen), n, seen)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		backlog, err := e.ob.Backlog(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if backlog == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("backlog still %d after every event arrived", backlog)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for seq := 1; seq <= n; seq++ {
+		if seen[seq] == 0 {
+			t.Errorf("event %d never arrived", seq)
+		}
 	}
 }
 
@@ -207,17 +290,23 @@ func BenchmarkRelayDrain(b *testing.B) {
 
 // BenchmarkRelay measures the outbox from commit to delivery on PostgreSQL -> RabbitMQ
 // and PostgreSQL -> Redis Streams while events are being committed: b.N events, one
-// transaction each, reported as events/s and p50/p99 commit-to-delivery latency. "burst"
-// commits as fast as 8 writers can (the writers and the relay share the machine; latency
-// then includes queueing behind the backlog); "paced" commits one event every 2 ms
-// (500 events/s), the latency of a relay that keeps up.
+// transaction each from 8 writers, reported as events/s and p50/p99 commit-to-delivery
+// latency. "burst" commits as fast as the writers can (the writers and the relay share
+// the machine; latency then includes queueing behind the backlog); "paced-500" and
+// "paced-2000" commit 500 and 2,000 events/s, the latency of a relay that keeps up.
 func BenchmarkRelay(b *testing.B) {
 	kinds := relayKinds
 	for _, run := range []struct {
 		name, kind string
 		pace       time.Duration
-	}{{"rabbitmq/burst", "rabbitmq", 0}, {"rabbitmq/paced", "rabbitmq", 2 * time.Millisecond},
-		{"redis/burst", "redis", 0}, {"redis/paced", "redis", 2 * time.Millisecond}} {
+	}{
+		{"rabbitmq/burst", "rabbitmq", 0},
+		{"rabbitmq/paced-500", "rabbitmq", 2 * time.Millisecond},
+		{"rabbitmq/paced-2000", "rabbitmq", 500 * time.Microsecond},
+		{"redis/burst", "redis", 0},
+		{"redis/paced-500", "redis", 2 * time.Millisecond},
+		{"redis/paced-2000", "redis", 500 * time.Microsecond},
+	} {
 		name, pace := run.kind, run.pace
 		b.Run(run.name, func(b *testing.B) {
 			e := newRelayEnv(b, kinds[name](b))
@@ -251,11 +340,7 @@ func BenchmarkRelay(b *testing.B) {
 			start := time.Now()
 			var wg sync.WaitGroup
 			next := make(chan int)
-			writers := 8
-			if pace > 0 {
-				writers = 1
-			}
-			for w := 0; w < writers; w++ {
+			for w := 0; w < 8; w++ {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()

@@ -36,6 +36,9 @@ func (s *Settings) RegisterFlags(fs *flag.FlagSet, getenv func(string) string, n
 		"outbox-poll": func() {
 			fs.DurationVar(&s.OutboxPoll, "outbox-poll", s.OutboxPoll, "outbox relay poll interval (MILLRACE_OUTBOX_POLL_INTERVAL)")
 		},
+		"outbox-in-flight": func() {
+			fs.IntVar(&s.OutboxInFlight, "outbox-in-flight", s.OutboxInFlight, "events the outbox relay may publish at once; 1 keeps commit order (MILLRACE_OUTBOX_IN_FLIGHT)")
+		},
 		"shutdown-timeout": func() {
 			fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", s.ShutdownTimeout, "bound of each graceful shutdown step (MILLRACE_SHUTDOWN_TIMEOUT)")
 		},

@@ -69,6 +69,7 @@ func ProvideOutbox(ctx context.Context, store *users.Store, s Settings, o *obser
 		Source:       SourceUsers,
 		EventTopic:   users.TopicFunc(s.TopicPrefix),
 		PollInterval: s.OutboxPoll,
+		InFlight:     s.OutboxInFlight,
 		Decorators:   []message.PublisherDecorator{o.Tracing.DecoratePublisher},
 	}, logging.Watermill(logger))
 }

@@ -3,6 +3,7 @@ package signup
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,9 @@ type Settings struct {
 	// OutboxPoll is how often the idle relay polls the outbox
 	// (MILLRACE_OUTBOX_POLL_INTERVAL, default 10ms); it bounds commit-to-relay latency.
 	OutboxPoll time.Duration
+	// OutboxInFlight is how many events the relay may be publishing at once
+	// (MILLRACE_OUTBOX_IN_FLIGHT, default 16); 1 relays them in commit order.
+	OutboxInFlight int
 	// TokenTTL is how long a verification link is valid (MILLRACE_TOKEN_TTL, default 24h).
 	TokenTTL time.Duration
 	// Argon2 are the password hash costs (default users.DefaultArgon2).
@@ -58,16 +62,17 @@ type Settings struct {
 // is unset.
 func FromEnv(getenv func(string) string) (Settings, error) {
 	s := Settings{
-		DatabaseDSN: getenv("MILLRACE_DATABASE_DSN"),
-		HTTPAddr:    or(getenv("MILLRACE_HTTP_ADDR"), DefaultHTTPAddr),
-		SMTPAddr:    or(getenv("MILLRACE_SMTP_ADDR"), DefaultSMTPAddr),
-		From:        or(getenv("MILLRACE_MAIL_FROM"), DefaultFrom),
-		PublicURL:   or(getenv("MILLRACE_PUBLIC_URL"), DefaultPublicURL),
-		TopicPrefix: getenv("MILLRACE_TOPIC_PREFIX"),
-		OutboxTopic: or(getenv("MILLRACE_OUTBOX_TOPIC"), outbox.DefaultTopic),
-		OutboxPoll:  outbox.DefaultPollInterval,
-		TokenTTL:    users.DefaultTokenTTL,
-		Argon2:      users.DefaultArgon2,
+		DatabaseDSN:    getenv("MILLRACE_DATABASE_DSN"),
+		HTTPAddr:       or(getenv("MILLRACE_HTTP_ADDR"), DefaultHTTPAddr),
+		SMTPAddr:       or(getenv("MILLRACE_SMTP_ADDR"), DefaultSMTPAddr),
+		From:           or(getenv("MILLRACE_MAIL_FROM"), DefaultFrom),
+		PublicURL:      or(getenv("MILLRACE_PUBLIC_URL"), DefaultPublicURL),
+		TopicPrefix:    getenv("MILLRACE_TOPIC_PREFIX"),
+		OutboxTopic:    or(getenv("MILLRACE_OUTBOX_TOPIC"), outbox.DefaultTopic),
+		OutboxPoll:     outbox.DefaultPollInterval,
+		OutboxInFlight: outbox.DefaultInFlight,
+		TokenTTL:       users.DefaultTokenTTL,
+		Argon2:         users.DefaultArgon2,
 
 		ShutdownTimeout: server.DefaultShutdownTimeout,
 	}
@@ -81,6 +86,14 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 				continue
 			}
 			*dst = d
+		}
+	}
+	if v := getenv("MILLRACE_OUTBOX_IN_FLIGHT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("MILLRACE_OUTBOX_IN_FLIGHT=%q: want a positive whole number such as 16", v))
+		} else {
+			s.OutboxInFlight = n
 		}
 	}
 	return s, errors.Join(errs...)
