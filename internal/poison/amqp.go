@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"sync"
 
-	wamqp "github.com/ThreeDotsLabs/watermill-amqp/v2/pkg/amqp"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/millrace/millrace/internal/router"
+	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -64,7 +64,7 @@ func (s *amqpStore) browse(ctx context.Context, topic string, visit func(Entry) 
 	}
 	defer ch.Close() // requeues every message not acknowledged
 	q := queue(topic)
-	var codec wamqp.DefaultMarshaler
+	var codec transport.AMQPMarshaler
 	for ctx.Err() == nil {
 		d, ok, err := ch.Get(q, false)
 		if err != nil {

@@ -66,7 +66,7 @@ func (a *amqpTransport) config(queueName amqp.QueueNameGenerator) amqp.Config {
 				BackoffMaxInterval:         a.cfg.ReconnectMax,
 			},
 		},
-		Marshaler: amqp.DefaultMarshaler{NotPersistentDeliveryMode: !a.cfg.Durable},
+		Marshaler: AMQPMarshaler{NotPersistentDeliveryMode: !a.cfg.Durable},
 		Exchange: amqp.ExchangeConfig{
 			GenerateName: func(topic string) string { return topic },
 			Type:         "fanout",
