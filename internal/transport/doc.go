@@ -43,7 +43,10 @@
 // it ahead of the first Subscribe. Publishers use publisher confirms when Confirms is set
 // and a pool of ChannelPool channels; consumers use QoS prefetch Prefetch. Publisher and
 // subscriber each own one connection and reconnect with exponential backoff from
-// ReconnectInitial up to ReconnectMax.
+// ReconnectInitial up to ReconnectMax. The message id, ce_type, ce_source,
+// ce_datacontenttype and correlation id travel in AMQP properties (message_id, type,
+// app_id, content_type, correlation_id), the rest of the metadata in headers
+// (AMQPMarshaler).
 //
 // # redisstream (Redis Streams, watermill-redisstream)
 //
