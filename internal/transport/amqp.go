@@ -91,8 +91,12 @@ func (a *amqpTransport) config(queueName amqp.QueueNameGenerator) amqp.Config {
 	}
 }
 
+// NewPublisher returns Watermill's AMQP publisher, replaced by a new one whenever its
+// channel pool loses a channel (see healingPublisher).
 func (a *amqpTransport) NewPublisher() (message.Publisher, error) {
-	pub, err := amqp.NewPublisher(a.config(nil), a.logger)
+	pub, err := newHealingPublisher(func() (message.Publisher, error) {
+		return amqp.NewPublisher(a.config(nil), a.logger)
+	}, a.cfg.ReconnectInitial, a.logger)
 	if err != nil {
 		return nil, fmt.Errorf("amqp publisher: %w", err)
 	}

@@ -46,7 +46,8 @@
 // ReconnectInitial up to ReconnectMax. The message id, ce_type, ce_source,
 // ce_datacontenttype and correlation id travel in AMQP properties (message_id, type,
 // app_id, content_type, correlation_id), the rest of the metadata in headers
-// (AMQPMarshaler).
+// (AMQPMarshaler). The publisher replaces Watermill's publisher, connection and channel
+// pool, when the pool loses a channel during an outage (healingPublisher).
 //
 // # redisstream (Redis Streams, watermill-redisstream)
 //
