@@ -39,20 +39,7 @@ func TestBacklogCountsRowsNotRelayed(t *testing.T) {
 			t.Fatal("event not relayed")
 		}
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		n, err := e.ob.Backlog(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("backlog %d after relaying everything, want 0", n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	e.waitEmptyBacklog(t)
 }
 
 // TestBacklogSQLite counts committed rows of an outbox in SQLite, whose query differs

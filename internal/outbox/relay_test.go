@@ -138,6 +138,25 @@ func (e *relayEnv) publish(tb testing.TB, seq int, rollback bool) {
 	}
 }
 
+// waitEmptyBacklog waits until the relay has marked every committed event relayed.
+func (e *relayEnv) waitEmptyBacklog(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n, err := e.ob.Backlog(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("backlog %d after every event arrived, want 0", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func seqOf(tb testing.TB, m *message.Message) int {
 	var p ping
 	if err := json.Unmarshal(m.Payload, &p); err != nil {
@@ -227,20 +246,7 @@ func TestRelayRetriesBatchOfFailedPublish(t *testing.T) {
 			t.Fatalf("received %d of %d events: %v", len(seen), n, seen)
 		}
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		backlog, err := e.ob.Backlog(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if backlog == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("backlog still %d after every event arrived", backlog)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	e.waitEmptyBacklog(t)
 	for seq := 1; seq <= n; seq++ {
 		if seen[seq] == 0 {
 			t.Errorf("event %d never arrived", seq)

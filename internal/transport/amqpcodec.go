@@ -7,6 +7,8 @@ import (
 	wamqp "github.com/ThreeDotsLabs/watermill-amqp/v2/pkg/amqp"
 	"github.com/ThreeDotsLabs/watermill/message"
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/millrace/millrace/internal/event"
 )
 
 // AMQPMarshaler is how millrace puts Watermill messages into RabbitMQ and reads them
@@ -40,16 +42,6 @@ type AMQPMarshaler struct {
 
 var _ wamqp.Marshaler = AMQPMarshaler{}
 
-// Metadata keys carried in AMQP properties.
-const (
-	ceID              = "ce_id"
-	ceType            = "ce_type"
-	ceSource          = "ce_source"
-	ceDataContentType = "ce_datacontenttype"
-	ceSpecVersion     = "ce_specversion"
-	correlationID     = "correlation_id"
-)
-
 // maxShortString is the longest value an AMQP 0-9-1 short string property holds.
 const maxShortString = 255
 
@@ -71,15 +63,15 @@ func (m AMQPMarshaler) Marshal(msg *message.Message) (amqp.Publishing, error) {
 			continue
 		}
 		switch key {
-		case ceType:
+		case event.KeyType:
 			p.Type = value
-		case ceSource:
+		case event.KeySource:
 			p.AppId = value
-		case ceDataContentType:
+		case event.KeyDataContentType:
 			p.ContentType = value
-		case correlationID:
+		case event.KeyCorrelationID:
 			p.CorrelationId = value
-		case ceID:
+		case event.KeyID:
 			if value != msg.UUID || p.MessageId == "" {
 				headers[key] = value
 			}
@@ -117,12 +109,12 @@ func (m AMQPMarshaler) Unmarshal(d amqp.Delivery) (*message.Message, error) {
 		}
 		msg.Metadata[key] = s
 	}
-	setIfAny(msg.Metadata, ceType, d.Type)
-	setIfAny(msg.Metadata, ceSource, d.AppId)
-	setIfAny(msg.Metadata, ceDataContentType, d.ContentType)
-	setIfAny(msg.Metadata, correlationID, d.CorrelationId)
-	if _, ok := msg.Metadata[ceID]; !ok && d.MessageId != "" && msg.Metadata[ceSpecVersion] != "" {
-		msg.Metadata[ceID] = d.MessageId
+	setIfAny(msg.Metadata, event.KeyType, d.Type)
+	setIfAny(msg.Metadata, event.KeySource, d.AppId)
+	setIfAny(msg.Metadata, event.KeyDataContentType, d.ContentType)
+	setIfAny(msg.Metadata, event.KeyCorrelationID, d.CorrelationId)
+	if _, ok := msg.Metadata[event.KeyID]; !ok && d.MessageId != "" && msg.Metadata[event.KeySpecVersion] != "" {
+		msg.Metadata[event.KeyID] = d.MessageId
 	}
 	return msg, nil
 }
