@@ -266,11 +266,18 @@ var relayKinds = map[string]func(testing.TB) string{
 
 // BenchmarkRelayDrain measures the relay alone on PostgreSQL -> RabbitMQ and
 // PostgreSQL -> Redis Streams: b.N events are committed first, then the relay starts and
-// the rate at which they reach a consumer is reported in events/s.
+// the rate at which they reach a consumer is reported in events/s; with the default
+// publishes in flight and with one (commit order).
 func BenchmarkRelayDrain(b *testing.B) {
-	for _, name := range []string{"rabbitmq", "redis"} {
-		b.Run(name, func(b *testing.B) {
-			e := newRelayEnv(b, relayKinds[name](b))
+	for _, run := range []struct {
+		name, kind string
+		inFlight   int
+	}{
+		{"rabbitmq", "rabbitmq", 0}, {"rabbitmq/in-flight-1", "rabbitmq", 1},
+		{"redis", "redis", 0}, {"redis/in-flight-1", "redis", 1},
+	} {
+		b.Run(run.name, func(b *testing.B) {
+			e := newRelayEnv(b, relayKinds[run.kind](b), func(c *outbox.Config) { c.InFlight = run.inFlight })
 			ch := e.subscribe(b)
 			for s := 0; s < b.N; s++ {
 				e.publish(b, s, false)
