@@ -250,14 +250,19 @@ type memQueue struct {
 	mu        sync.Mutex
 	msgs      []*message.Message
 	consumers []*memConsumer
-	changed   chan struct{} // closed and replaced on every change
+	// changed is closed and replaced when the consumers change: one comes, goes or
+	// becomes idle. An offer in progress is made again to the new set of idle consumers.
+	changed chan struct{}
+	// arrived is closed and replaced when messages are queued. It only wakes a
+	// dispatcher waiting for work: a message arriving does not change who the head
+	// message is offered to, so it does not interrupt an offer.
+	arrived chan struct{}
 }
 
 func newMemQueue(autoDelete bool) *memQueue {
-	return &memQueue{autoDelete: autoDelete, deleted: make(chan struct{}), changed: make(chan struct{})}
+	return &memQueue{autoDelete: autoDelete, deleted: make(chan struct{}), changed: make(chan struct{}), arrived: make(chan struct{})}
 }
 
-// signal wakes the dispatcher; q.mu must be held.
 // copyMessage returns a copy of m with its own metadata and acknowledgement, sharing the
 // payload, as m.Copy does; it clones the metadata map whole rather than key by key,
 // which matters for messages carrying a dozen attributes.
@@ -269,6 +274,7 @@ func copyMessage(m *message.Message) *message.Message {
 	return c
 }
 
+// signal tells the dispatcher that the consumers changed; q.mu must be held.
 func (q *memQueue) signal() {
 	close(q.changed)
 	q.changed = make(chan struct{})
@@ -277,16 +283,18 @@ func (q *memQueue) signal() {
 func (q *memQueue) push(msgs []*message.Message) {
 	q.mu.Lock()
 	q.msgs = append(q.msgs, msgs...)
-	q.signal()
+	close(q.arrived)
+	q.arrived = make(chan struct{})
 	q.mu.Unlock()
 }
 
+// pushFront puts back the head message whose offer was interrupted; only the
+// dispatcher calls it, so nobody needs waking.
 func (q *memQueue) pushFront(msg *message.Message) {
 	q.mu.Lock()
 	q.msgs = append(q.msgs, nil)
 	copy(q.msgs[1:], q.msgs)
 	q.msgs[0] = msg
-	q.signal()
 	q.mu.Unlock()
 }
 
@@ -334,12 +342,14 @@ func (q *memQueue) dispatch(brokerClosing <-chan struct{}) {
 	var offered []*memConsumer
 	for {
 		q.mu.Lock()
-		changed := q.changed
+		changed, arrived := q.changed, q.arrived
 		ready := len(q.msgs) > 0 && q.hasIdle()
 		q.mu.Unlock()
 		if !ready {
 			select {
 			case <-changed:
+				continue
+			case <-arrived:
 				continue
 			case <-brokerClosing:
 				return
