@@ -78,8 +78,8 @@ func NewBus(publisher message.Publisher, cfg BusConfig) (*Bus, error) {
 }
 
 // Publish sends ev to its topic. The message's correlation_id is the one ctx carries,
-// or, when ctx has none (the edge of a flow), the message's own id; its causation_id is the causation
-// ctx carries (inside a handler: the id of the message being handled).
+// or, when ctx has none (the edge of a flow), the message's own id; its causation_id is
+// the causation ctx carries (inside a handler: the id of the message being handled).
 func (b *Bus) Publish(ctx context.Context, ev Event) error {
 	if err := b.bus.Publish(ctx, ev); err != nil {
 		return fmt.Errorf("publish %s: %w", Type(ev), err)

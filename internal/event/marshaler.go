@@ -12,8 +12,8 @@ import (
 
 // Marshaler turns events into messages and back: a cqrs marshaler encoding JSON like
 // Watermill's cqrs.JSONMarshaler, naming events by Type (so names do not depend on Go
-// package paths) and carrying the CloudEvents attributes as metadata. The zero value is usable but leaves ce_source
-// empty.
+// package paths) and carrying the CloudEvents attributes as metadata. The zero value is
+// usable but leaves ce_source empty.
 type Marshaler struct {
 	// Source is the ce_source attribute: the publishing service.
 	Source string

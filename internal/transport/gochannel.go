@@ -292,10 +292,15 @@ func (q *memQueue) push(msgs []*message.Message) {
 // dispatcher calls it, so nobody needs waking.
 func (q *memQueue) pushFront(msg *message.Message) {
 	q.mu.Lock()
+	q.prepend(msg)
+	q.mu.Unlock()
+}
+
+// prepend puts msg at the head of the queue; q.mu must be held.
+func (q *memQueue) prepend(msg *message.Message) {
 	q.msgs = append(q.msgs, nil)
 	copy(q.msgs[1:], q.msgs)
 	q.msgs[0] = msg
-	q.mu.Unlock()
 }
 
 func (q *memQueue) attach(c *memConsumer) {
@@ -327,9 +332,7 @@ func (q *memQueue) detach(c *memConsumer) int {
 func (q *memQueue) idle(c *memConsumer, msg *message.Message) {
 	q.mu.Lock()
 	if msg != nil {
-		q.msgs = append(q.msgs, nil)
-		copy(q.msgs[1:], q.msgs)
-		q.msgs[0] = msg
+		q.prepend(msg)
 	}
 	c.busy = false
 	q.signal()
