@@ -21,7 +21,8 @@
 //	attempt      Config.Instruments observe each attempt and its outcome (ok, retry,
 //	             poison, nack); skipped without instruments
 //	recoverer    a panic becomes an error, so it is retried and then poisoned
-//	timeout      bounds one attempt when the policy sets a timeout
+//	timeout      bounds one attempt when the policy sets a timeout (a context that
+//	             starts its timer only once something waits on Done; see timeout)
 //
 // The chain runs on a worker goroutine that lives as long as the router, one per
 // Watermill handler, rather than on the short-lived goroutine Watermill starts for each

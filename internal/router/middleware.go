@@ -132,7 +132,7 @@ func chain(h *topology.Handler, reg Registration, pub message.Publisher, instrum
 	}
 	ms = append(ms, middleware.Recoverer)
 	if h.Policy.Timeout > 0 {
-		ms = append(ms, middleware.Timeout(h.Policy.Timeout))
+		ms = append(ms, timeout(h.Policy.Timeout))
 	}
 	return ms, nil
 }
