@@ -15,6 +15,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 
 	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/event"
@@ -69,8 +70,11 @@ func BenchmarkStack(b *testing.B) {
 	for _, r := range routes {
 		b.Run(r.name, func(b *testing.B) {
 			transportYAML := r.yaml(b)
+			// In memory, a user of bare Watermill would run its GoChannel rather than
+			// millrace's in-memory broker: measured too, as a fourth path.
+			withGoChannel := r.name == "memory"
 			b.ResetTimer()
-			var bare, bareMetadata, stack []float64
+			var bare, bareMetadata, stack, goChannel []float64
 			for range rounds {
 				bare = append(bare, measure(b, func(topic string) runner {
 					return newBare(b, benchTopology(b, transportYAML, topic), topic, false)
@@ -81,6 +85,11 @@ func BenchmarkStack(b *testing.B) {
 				stack = append(stack, measure(b, func(topic string) runner {
 					return newStack(b, benchTopology(b, transportYAML, topic), topic)
 				}))
+				if withGoChannel {
+					goChannel = append(goChannel, measure(b, func(topic string) runner {
+						return newGoChannel(b, topic)
+					}))
+				}
 			}
 			b.StopTimer()
 			bareRate, bareMetadataRate, stackRate := median(bare), median(bareMetadata), median(stack)
@@ -89,6 +98,11 @@ func BenchmarkStack(b *testing.B) {
 			b.ReportMetric(stackRate, "millrace-msgs/s")
 			b.ReportMetric(stackRate/bareRate, "ratio")
 			b.ReportMetric(stackRate/bareMetadataRate, "ratio-same-metadata")
+			if withGoChannel {
+				goChannelRate := median(goChannel)
+				b.ReportMetric(goChannelRate, "gochannel-msgs/s")
+				b.ReportMetric(stackRate/goChannelRate, "ratio-vs-gochannel")
+			}
 		})
 	}
 }
@@ -173,8 +187,8 @@ func measure(b *testing.B, build func(topic string) runner) float64 {
 }
 
 // newBare wires the transport's own Watermill publisher and subscriber to a plain
-// message.Router whose handler decodes the payload and counts. With metadata, each
-// message carries the same metadata entries as millrace's (see eventMetadata).
+// message.Router (see bareConsumer). With metadata, each message carries the same
+// metadata entries as millrace's (see eventMetadata).
 func newBare(b *testing.B, topo *topology.Topology, topic string, metadata bool) runner {
 	b.Helper()
 	tr, err := transport.New(topo.Transports["t"], watermill.NopLogger{})
@@ -194,7 +208,64 @@ func newBare(b *testing.B, topo *topology.Topology, topic string, metadata bool)
 			b.Fatal(err)
 		}
 	}
-	received := new(atomic.Int64)
+	received, stop := bareConsumer(b, topic, sub)
+	return runner{
+		publish: func(i int) error {
+			msg, err := bareMessage(i)
+			if err != nil {
+				return err
+			}
+			if metadata {
+				eventMetadata(msg)
+			}
+			return pub.Publish(topic, msg)
+		},
+		received: received,
+		close: func() {
+			stop()
+			_ = pub.Close()
+			_ = sub.Close()
+			_ = tr.Close()
+		},
+	}
+}
+
+// newGoChannel is bare Watermill on its own in-memory Pub/Sub, GoChannel, with its
+// default configuration.
+func newGoChannel(b *testing.B, topic string) runner {
+	b.Helper()
+	gc := gochannel.NewGoChannel(gochannel.Config{}, watermill.NopLogger{})
+	received, stop := bareConsumer(b, topic, gc)
+	return runner{
+		publish: func(i int) error {
+			msg, err := bareMessage(i)
+			if err != nil {
+				return err
+			}
+			return gc.Publish(topic, msg)
+		},
+		received: received,
+		close: func() {
+			stop()
+			_ = gc.Close()
+		},
+	}
+}
+
+// bareMessage returns a plain Watermill message carrying Tick i.
+func bareMessage(i int) (*message.Message, error) {
+	payload, err := json.Marshal(Tick{N: i, Text: "tick"})
+	if err != nil {
+		return nil, err
+	}
+	return message.NewMessage(watermill.NewUUID(), payload), nil
+}
+
+// bareConsumer runs a plain message.Router consuming topic from sub with a handler that
+// decodes the payload and counts; stop stops the router.
+func bareConsumer(b *testing.B, topic string, sub message.Subscriber) (received *atomic.Int64, stop func()) {
+	b.Helper()
+	received = new(atomic.Int64)
 	wr, err := message.NewRouter(message.RouterConfig{}, watermill.NopLogger{})
 	if err != nil {
 		b.Fatal(err)
@@ -211,26 +282,9 @@ func newBare(b *testing.B, topo *topology.Topology, topic string, metadata bool)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = wr.Run(ctx) }()
 	<-wr.Running()
-	return runner{
-		publish: func(i int) error {
-			payload, err := json.Marshal(Tick{N: i, Text: "tick"})
-			if err != nil {
-				return err
-			}
-			msg := message.NewMessage(watermill.NewUUID(), payload)
-			if metadata {
-				eventMetadata(msg)
-			}
-			return pub.Publish(topic, msg)
-		},
-		received: received,
-		close: func() {
-			cancel()
-			<-done
-			_ = pub.Close()
-			_ = sub.Close()
-			_ = tr.Close()
-		},
+	return received, func() {
+		cancel()
+		<-done
 	}
 }
 
