@@ -30,6 +30,32 @@ func TestContextRoundTrip(t *testing.T) {
 	}
 }
 
+// Setting one id keeps the other; WithFlow sets both; an empty id removes one; a derived
+// context does not change its parent.
+func TestFlowLayers(t *testing.T) {
+	parent := correlation.WithFlow(context.Background(), "corr-1", "msg-1")
+	child := correlation.WithCausation(parent, "msg-2")
+	other := correlation.WithID(parent, "corr-2")
+	cleared := correlation.WithID(parent, "")
+	for _, c := range []struct {
+		name                  string
+		ctx                   context.Context
+		wantID, wantCausation string
+	}{
+		{"parent", parent, "corr-1", "msg-1"},
+		{"new causation", child, "corr-1", "msg-2"},
+		{"new id", other, "corr-2", "msg-1"},
+		{"id removed", cleared, "", "msg-1"},
+	} {
+		if got := correlation.ID(c.ctx); got != c.wantID {
+			t.Errorf("%s: ID = %q, want %q", c.name, got, c.wantID)
+		}
+		if got := correlation.Causation(c.ctx); got != c.wantCausation {
+			t.Errorf("%s: Causation = %q, want %q", c.name, got, c.wantCausation)
+		}
+	}
+}
+
 func TestNewIsUniqueAndValid(t *testing.T) {
 	a, b := correlation.New(), correlation.New()
 	if a == b {

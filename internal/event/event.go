@@ -1,7 +1,9 @@
 package event
 
 import (
+	"maps"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 )
@@ -21,7 +23,44 @@ type Event interface {
 
 // Type returns the CloudEvents type of ev: "<name>.v<version>".
 func Type(ev Event) string {
-	return ev.EventName() + ".v" + strconv.Itoa(ev.EventVersion())
+	key := typeKey{ev.EventName(), ev.EventVersion()}
+	if t, ok := (*types.Load())[key]; ok {
+		return t
+	}
+	t := key.name + ".v" + strconv.Itoa(key.version)
+	remember(key, t)
+	return t
+}
+
+// typeKey is an event's name and version.
+type typeKey struct {
+	name    string
+	version int
+}
+
+// types caches the type strings of the events seen, so that publishing an event does
+// not build its type string each time. It is copied on write: a process publishes a
+// fixed, small set of event types.
+var types atomic.Pointer[map[typeKey]string]
+
+// maxCachedTypes bounds the cache, for a program that makes up event names at run time.
+const maxCachedTypes = 1024
+
+func init() { types.Store(&map[typeKey]string{}) }
+
+// remember adds t to the cache, unless it is full.
+func remember(key typeKey, t string) {
+	for {
+		old := types.Load()
+		if len(*old) >= maxCachedTypes {
+			return
+		}
+		next := maps.Clone(*old)
+		next[key] = t
+		if types.CompareAndSwap(old, &next) {
+			return
+		}
+	}
 }
 
 // Metadata keys set on every published event message.

@@ -3,7 +3,9 @@ package event_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,6 +64,38 @@ func TestType(t *testing.T) {
 	}
 	if got := event.Type(&userVerified{}); got != "users.verified.v2" {
 		t.Errorf("Type(pointer) = %q", got)
+	}
+}
+
+// namedEvent is an event whose name and version are chosen at run time.
+type namedEvent struct {
+	name    string
+	version int
+}
+
+func (e namedEvent) EventName() string { return e.name }
+func (e namedEvent) EventVersion() int { return e.version }
+
+// Type strings come from a cache: each name and version keeps its own, also past the
+// cache's bound, and concurrent first uses agree.
+func TestTypeOfManyEvents(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 1500 {
+				ev := namedEvent{name: fmt.Sprintf("tests.e%d", i), version: g%2 + 1}
+				if got, want := event.Type(ev), fmt.Sprintf("tests.e%d.v%d", i, g%2+1); got != want {
+					t.Errorf("Type = %q, want %q", got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got := event.Type(namedEvent{name: "tests.e1", version: 3}); got != "tests.e1.v3" {
+		t.Errorf("Type = %q, want tests.e1.v3", got)
 	}
 }
 

@@ -80,8 +80,9 @@ func CausationID(msg *message.Message) string { return msg.Metadata.Get(KeyCausa
 func ContextFor(msg *message.Message) context.Context {
 	ctx := msg.Context()
 	if id := CorrelationID(msg); id != "" {
-		ctx = correlation.WithID(ctx, id)
+		ctx = correlation.WithFlow(ctx, id, msg.UUID)
+	} else {
+		ctx = correlation.WithCausation(ctx, msg.UUID)
 	}
-	ctx = correlation.WithCausation(ctx, msg.UUID)
 	return cqrs.CtxWithOriginalMessage(ctx, msg)
 }
