@@ -15,6 +15,11 @@ import (
 // has waited writeTimeout: the writer returns and the client is closed as "write
 // failed", while a reading client receives every frame through the same writer.
 func TestWriteTimeoutCutsOff(t *testing.T) {
+	// The write timeout is long enough for a 1 MiB write to a reading peer on a loaded
+	// machine; the reading peer is sent frames for longer than it, so a timer that
+	// outlived a write would cut it off.
+	const writeTimeout = 2 * time.Second
+	const frames, gap = 6, 400 * time.Millisecond
 	for _, reads := range []bool{true, false} {
 		name := map[bool]string{true: "reading", false: "not-reading"}[reads]
 		t.Run(name, func(t *testing.T) {
@@ -27,7 +32,7 @@ func TestWriteTimeoutCutsOff(t *testing.T) {
 					return
 				}
 				defer close(written)
-				c.write(conn, 300*time.Millisecond)
+				c.write(conn, writeTimeout)
 			}))
 			defer srv.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -40,7 +45,10 @@ func TestWriteTimeoutCutsOff(t *testing.T) {
 			peer.SetReadLimit(2 << 20)
 			frame := make([]byte, 1<<20)
 			if reads {
-				for range 8 {
+				for i := range frames {
+					if i > 0 {
+						time.Sleep(gap)
+					}
 					c.enqueue(frame)
 					if _, data, err := peer.Read(ctx); err != nil || len(data) != len(frame) {
 						t.Fatalf("read: %d bytes, %v", len(data), err)
