@@ -115,7 +115,6 @@ func newEventMessage(typ, source, correlationID string, payload []byte) *message
 	msg.Metadata.Set(event.KeySource, source)
 	msg.Metadata.Set(event.KeyTime, time.Now().UTC().Format(time.RFC3339Nano))
 	msg.Metadata.Set(event.KeySpecVersion, event.SpecVersion)
-	msg.Metadata.Set(event.KeyDataContentType, event.DataContentType)
 	msg.Metadata.Set(event.KeyCorrelationID, correlationID)
 	return msg
 }

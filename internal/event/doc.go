@@ -9,7 +9,11 @@
 //	ce_source          the publishing service
 //	ce_time            RFC 3339 in UTC with nanoseconds
 //	ce_specversion     "1.0"
-//	ce_datacontenttype "application/json"
+//
+// The payload of an event is always JSON, so ce_datacontenttype is left out: CloudEvents
+// makes it optional, and AttributesOf reports "application/json" for a message without
+// it. (Every metadata entry is carried by every broker with every message; on
+// PostgreSQL, whose throughput follows the bytes of a row, this one cost 3%.)
 //
 // plus correlation_id (Watermill's key: one id per flow, kept at every hop; at the edge
 // it is the one the context carries, from an X-Correlation-ID header say, or else the

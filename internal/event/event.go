@@ -63,7 +63,9 @@ func remember(key typeKey, t string) {
 	}
 }
 
-// Metadata keys set on every published event message.
+// Metadata keys of event messages. Bus sets all but KeyDataContentType (event payloads
+// are JSON, which a message without the key implies) and KeyCausationID (set only for
+// an event published while handling another).
 const (
 	KeyID              = "ce_id"
 	KeyType            = "ce_type"

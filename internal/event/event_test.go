@@ -117,12 +117,15 @@ func TestPublishStampsAttributes(t *testing.T) {
 		"ce_source":          "users-service",
 		"ce_time":            "2025-03-04T04:06:07.123456789Z",
 		"ce_specversion":     "1.0",
-		"ce_datacontenttype": "application/json",
+		"ce_datacontenttype": "", // implied: the payload is JSON
 	}
 	for k, v := range want {
 		if got := msg.Metadata.Get(k); got != v {
 			t.Errorf("metadata %s = %q, want %q", k, got, v)
 		}
+	}
+	if a, err := event.AttributesOf(msg); err != nil || a.DataContentType != event.DataContentType {
+		t.Errorf("AttributesOf = %+v, %v; want data content type %s", a, err, event.DataContentType)
 	}
 	if got := event.CorrelationID(msg); got != msg.UUID {
 		t.Errorf("edge message correlation id = %q, want its own id %q", got, msg.UUID)

@@ -50,7 +50,6 @@ func (m Marshaler) Marshal(v any) (*message.Message, error) {
 	msg.Metadata.Set(KeySource, m.Source)
 	msg.Metadata.Set(KeyTime, now().UTC().Format(time.RFC3339Nano))
 	msg.Metadata.Set(KeySpecVersion, SpecVersion)
-	msg.Metadata.Set(KeyDataContentType, DataContentType)
 	return msg, nil
 }
 

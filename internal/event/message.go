@@ -25,7 +25,8 @@ type Attributes struct {
 }
 
 // AttributesOf reads the attributes of msg. It reports every missing required
-// attribute and an unparsable time; the flow ids may be empty.
+// attribute and an unparsable time; the flow ids may be empty. DataContentType is
+// "application/json" when msg does not say.
 func AttributesOf(msg *message.Message) (Attributes, error) {
 	md := msg.Metadata
 	a := Attributes{
@@ -36,6 +37,9 @@ func AttributesOf(msg *message.Message) (Attributes, error) {
 		DataContentType: md.Get(KeyDataContentType),
 		CorrelationID:   md.Get(KeyCorrelationID),
 		CausationID:     md.Get(KeyCausationID),
+	}
+	if a.DataContentType == "" {
+		a.DataContentType = DataContentType
 	}
 	var errs []error
 	for key, v := range map[string]string{

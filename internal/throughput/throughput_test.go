@@ -344,7 +344,6 @@ func eventMetadata(msg *message.Message) {
 	msg.Metadata.Set(event.KeySource, "millrace/throughput")
 	msg.Metadata.Set(event.KeyTime, time.Now().UTC().Format(time.RFC3339Nano))
 	msg.Metadata.Set(event.KeySpecVersion, event.SpecVersion)
-	msg.Metadata.Set(event.KeyDataContentType, event.DataContentType)
 	msg.Metadata.Set(event.KeyCorrelationID, msg.UUID)
 }
 

@@ -44,7 +44,7 @@
 // and a pool of ChannelPool channels; consumers use QoS prefetch Prefetch. Publisher and
 // subscriber each own one connection and reconnect with exponential backoff from
 // ReconnectInitial up to ReconnectMax. The message id, ce_type, ce_source,
-// ce_datacontenttype and correlation id travel in AMQP properties (message_id, type,
+// ce_datacontenttype (when set) and correlation id travel in AMQP properties (message_id, type,
 // app_id, content_type, correlation_id), the rest of the metadata in headers
 // (AMQPMarshaler). The publisher replaces Watermill's publisher, connection and channel
 // pool, when the pool loses a channel during an outage (healingPublisher).
