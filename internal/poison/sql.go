@@ -126,6 +126,7 @@ func (s *sqlStore) query(ctx context.Context, topic, where string, args []any) (
 			if err := json.Unmarshal(metadata, &msg.Metadata); err != nil {
 				return nil, fmt.Errorf("poison topic %s, offset %d: metadata: %w", topic, offset, err)
 			}
+			transport.RestoreEventID(msg)
 		}
 		out = append(out, Entry{PoisonTopic: topic, Ref: strconv.FormatInt(offset, 10), Message: msg, StoredAt: sqlTime(created)})
 	}

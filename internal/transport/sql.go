@@ -369,6 +369,29 @@ func (s postgresSchema) SchemaInitializingQueries(topic string) []wsql.Query {
 	return d.SchemaInitializingQueries(topic)
 }
 
+// InsertQuery inserts msgs as watermill-sql's PostgreSQL schema does, with the metadata
+// column of sqlMetadata.
+func (s postgresSchema) InsertQuery(topic string, msgs message.Messages) (wsql.Query, error) {
+	args, err := sqlInsertArgs(msgs)
+	if err != nil {
+		return wsql.Query{}, err
+	}
+	return wsql.Query{
+		Query: "INSERT INTO " + s.MessagesTable(topic) + " (uuid, payload, metadata, transaction_id) VALUES " + postgresInsertMarkers(len(msgs)),
+		Args:  args,
+	}, nil
+}
+
+// UnmarshalMessage reads a row as watermill-sql's PostgreSQL schema does and restores
+// its ce_id (RestoreEventID).
+func (s postgresSchema) UnmarshalMessage(row wsql.Scanner) (wsql.Row, error) {
+	r, err := s.DefaultPostgreSQLSchema.UnmarshalMessage(row)
+	if err == nil {
+		RestoreEventID(r.Msg)
+	}
+	return r, err
+}
+
 // mysqlSchema is Watermill's default MySQL schema, whose payload column is JSON, with a
 // LONGBLOB payload instead so any bytes up to 4 GiB can be published.
 type mysqlSchema struct{ wsql.DefaultMySQLSchema }
@@ -381,4 +404,27 @@ func (s mysqlSchema) SchemaInitializingQueries(topic string) []wsql.Query {
 	d := s.DefaultMySQLSchema
 	d.GeneratePayloadType = func(string) string { return "LONGBLOB" }
 	return d.SchemaInitializingQueries(topic)
+}
+
+// InsertQuery inserts msgs as watermill-sql's MySQL schema does, with the metadata
+// column of sqlMetadata.
+func (s mysqlSchema) InsertQuery(topic string, msgs message.Messages) (wsql.Query, error) {
+	args, err := sqlInsertArgs(msgs)
+	if err != nil {
+		return wsql.Query{}, err
+	}
+	return wsql.Query{
+		Query: "INSERT INTO " + s.MessagesTable(topic) + " (uuid, payload, metadata) VALUES " + strings.TrimSuffix(strings.Repeat("(?,?,?),", len(msgs)), ","),
+		Args:  args,
+	}, nil
+}
+
+// UnmarshalMessage reads a row as watermill-sql's MySQL schema does and restores its
+// ce_id (RestoreEventID).
+func (s mysqlSchema) UnmarshalMessage(row wsql.Scanner) (wsql.Row, error) {
+	r, err := s.DefaultMySQLSchema.UnmarshalMessage(row)
+	if err == nil {
+		RestoreEventID(r.Msg)
+	}
+	return r, err
 }

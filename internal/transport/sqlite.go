@@ -83,16 +83,15 @@ func (s sqliteSchema) SchemaInitializingQueries(topic string) []wsql.Query {
 	)`}}
 }
 
-// InsertQuery inserts msgs with their metadata as JSON.
+// InsertQuery inserts msgs with their metadata as JSON (see sqlMetadata).
 func (s sqliteSchema) InsertQuery(topic string, msgs message.Messages) (wsql.Query, error) {
 	markers := strings.TrimSuffix(strings.Repeat("(?,?,?),", len(msgs)), ",")
-	args := make([]any, 0, 3*len(msgs))
-	for _, msg := range msgs {
-		md, err := json.Marshal(msg.Metadata)
-		if err != nil {
-			return wsql.Query{}, fmt.Errorf("marshal metadata of message %s: %w", msg.UUID, err)
-		}
-		args = append(args, msg.UUID, []byte(msg.Payload), string(md))
+	args, err := sqlInsertArgs(msgs)
+	if err != nil {
+		return wsql.Query{}, err
+	}
+	for i := 2; i < len(args); i += 3 {
+		args[i] = string(args[i].([]byte)) // a TEXT column
 	}
 	return wsql.Query{Query: `INSERT INTO ` + s.table(topic) + ` ("uuid", "payload", "metadata") VALUES ` + markers, Args: args}, nil
 }
@@ -122,6 +121,7 @@ func (sqliteSchema) UnmarshalMessage(row wsql.Scanner) (wsql.Row, error) {
 		if err := json.Unmarshal(r.Metadata, &msg.Metadata); err != nil {
 			return wsql.Row{}, fmt.Errorf("unmarshal metadata of message %s: %w", msg.UUID, err)
 		}
+		RestoreEventID(msg)
 	}
 	r.Msg = msg
 	return r, nil

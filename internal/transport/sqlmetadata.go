@@ -1,0 +1,67 @@
+package transport
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/millrace/millrace/internal/event"
+)
+
+// A row of a SQL transport stores the message UUID in its own column and the metadata as
+// JSON. The throughput of PostgreSQL follows the bytes of a row, so, as on RabbitMQ, an
+// event's ce_id is left out of the metadata column when it equals the UUID, and put back
+// when the row is read: a CloudEvents event (one with ce_specversion) always has an id.
+// Rows written with ce_id in the column, by older versions or for an id that differs
+// from the UUID, read back unchanged.
+
+// sqlMetadata returns the metadata column of msg.
+func sqlMetadata(msg *message.Message) ([]byte, error) {
+	md := msg.Metadata
+	if id, ok := md[event.KeyID]; ok && id == msg.UUID && md[event.KeySpecVersion] != "" {
+		md = maps.Clone(md)
+		delete(md, event.KeyID)
+	}
+	b, err := json.Marshal(md)
+	if err != nil {
+		return nil, fmt.Errorf("marshal metadata of message %s: %w", msg.UUID, err)
+	}
+	return b, nil
+}
+
+// RestoreEventID puts back the ce_id that the metadata column of msg's row left out.
+// Readers of a SQL transport's tables call it after decoding the metadata.
+func RestoreEventID(msg *message.Message) {
+	if _, ok := msg.Metadata[event.KeyID]; !ok && msg.Metadata[event.KeySpecVersion] != "" && msg.UUID != "" {
+		msg.Metadata.Set(event.KeyID, msg.UUID)
+	}
+}
+
+// sqlInsertArgs returns the uuid, payload and metadata arguments of msgs, in order.
+func sqlInsertArgs(msgs message.Messages) ([]any, error) {
+	args := make([]any, 0, 3*len(msgs))
+	for _, msg := range msgs {
+		md, err := sqlMetadata(msg)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, msg.UUID, []byte(msg.Payload), md)
+	}
+	return args, nil
+}
+
+// postgresInsertMarkers returns the VALUES tuples of n messages for PostgreSQL, each with
+// the inserting transaction's id, as watermill-sql's PostgreSQL schema writes them.
+func postgresInsertMarkers(n int) string {
+	var sb strings.Builder
+	for i := range n {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, "($%d,$%d,$%d,pg_current_xact_id())", 3*i+1, 3*i+2, 3*i+3)
+	}
+	return sb.String()
+}

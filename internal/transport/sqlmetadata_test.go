@@ -1,0 +1,122 @@
+package transport_test
+
+import (
+	"context"
+	stdsql "database/sql"
+	"encoding/json"
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/transport"
+	"github.com/millrace/millrace/topology"
+)
+
+// TestSQLMetadataRoundTrip: on every SQL dialect an event's ce_id is left out of the
+// metadata column when it equals the uuid, and every message reads back with the
+// metadata it was published with.
+func TestSQLMetadataRoundTrip(t *testing.T) {
+	for _, k := range kinds() {
+		if k.name != "sql-postgres" && k.name != "sql-mysql" && k.name != "sql-sqlite" {
+			continue
+		}
+		t.Run(k.name, func(t *testing.T) {
+			cfg := k.cfg(t)
+			tr := mustNew(t, cfg)
+			topic := uniqueTopic("metadata")
+			ev := message.NewMessage(watermill.NewUUID(), []byte(`{}`))
+			ev.Metadata = message.Metadata{event.KeyID: ev.UUID, event.KeyType: "tests.e.v1", event.KeySpecVersion: "1.0", "correlation_id": "c-1"}
+			other := message.NewMessage(watermill.NewUUID(), []byte(`{}`))
+			other.Metadata = message.Metadata{event.KeyID: "another-id", event.KeySpecVersion: "1.0"}
+			plain := message.NewMessage(watermill.NewUUID(), []byte(`{}`))
+			plain.Metadata = message.Metadata{"k": "v"}
+			sent := []*message.Message{ev, other, plain}
+
+			sub, err := tr.NewSubscriber(transport.SubscriberOptions{Group: "metadata", Delivery: topology.Shared})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sub.Close()
+			if err := sub.(message.SubscribeInitializer).SubscribeInitialize(topic); err != nil {
+				t.Fatal(err)
+			}
+			pub, err := tr.NewPublisher()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pub.Close()
+			if err := pub.Publish(topic, sent...); err != nil {
+				t.Fatal(err)
+			}
+			if got := ev.Metadata[event.KeyID]; got != ev.UUID {
+				t.Errorf("publishing changed the caller's message: ce_id = %q", got)
+			}
+
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			ch, err := sub.Subscribe(ctx, topic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range sent {
+				select {
+				case msg := <-ch:
+					msg.Ack()
+					if msg.UUID != want.UUID || !maps.Equal(msg.Metadata, want.Metadata) {
+						t.Errorf("received %s %v, want %s %v", msg.UUID, msg.Metadata, want.UUID, want.Metadata)
+					}
+				case <-ctx.Done():
+					t.Fatal("message not received")
+				}
+			}
+
+			schema, err := transport.NewSQLSchema(cfg.SQL.Dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := stdsql.Open(schema.Driver, string(cfg.SQL.DSN))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			quote := func(name string) string {
+				if cfg.SQL.Dialect == topology.DialectMySQL {
+					return "`" + name + "`"
+				}
+				return `"` + name + `"`
+			}
+			table := quote("watermill_" + topic)
+			column := func(uuid string) map[string]string {
+				t.Helper()
+				var raw []byte
+				q := "SELECT metadata FROM " + table + " WHERE uuid = ?"
+				if cfg.SQL.Dialect == topology.DialectPostgres {
+					q = "SELECT metadata FROM " + table + " WHERE uuid = $1"
+				}
+				if err := db.QueryRow(q, uuid).Scan(&raw); err != nil {
+					t.Fatalf("read metadata column: %v", err)
+				}
+				var md map[string]string
+				if err := json.Unmarshal(raw, &md); err != nil {
+					t.Fatalf("metadata column %q: %v", raw, err)
+				}
+				return md
+			}
+			if md := column(ev.UUID); md[event.KeyID] != "" || md[event.KeyType] != "tests.e.v1" {
+				t.Errorf("event's metadata column = %v, want it without ce_id", md)
+			}
+			if md := column(other.UUID); md[event.KeyID] != "another-id" {
+				t.Errorf("metadata column of an id other than the uuid = %v, want ce_id kept", md)
+			}
+			for _, name := range []string{table, quote("watermill_offsets_" + topic)} {
+				if _, err := db.Exec("DROP TABLE IF EXISTS " + name); err != nil {
+					t.Errorf("drop %s: %v", name, err)
+				}
+			}
+		})
+	}
+}
