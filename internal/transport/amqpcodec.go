@@ -113,9 +113,7 @@ func (m AMQPMarshaler) Unmarshal(d amqp.Delivery) (*message.Message, error) {
 	setIfAny(msg.Metadata, event.KeySource, d.AppId)
 	setIfAny(msg.Metadata, event.KeyDataContentType, d.ContentType)
 	setIfAny(msg.Metadata, event.KeyCorrelationID, d.CorrelationId)
-	if _, ok := msg.Metadata[event.KeyID]; !ok && d.MessageId != "" && msg.Metadata[event.KeySpecVersion] != "" {
-		msg.Metadata[event.KeyID] = d.MessageId
-	}
+	RestoreEventID(msg)
 	return msg, nil
 }
 

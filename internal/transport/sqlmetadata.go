@@ -32,8 +32,9 @@ func sqlMetadata(msg *message.Message) ([]byte, error) {
 	return b, nil
 }
 
-// RestoreEventID puts back the ce_id that the metadata column of msg's row left out.
-// Readers of a SQL transport's tables call it after decoding the metadata.
+// RestoreEventID puts back the ce_id that a SQL row's metadata column or the AMQP
+// headers left out because it equalled the message UUID. Readers of a SQL transport's
+// tables call it after decoding the metadata.
 func RestoreEventID(msg *message.Message) {
 	if _, ok := msg.Metadata[event.KeyID]; !ok && msg.Metadata[event.KeySpecVersion] != "" && msg.UUID != "" {
 		msg.Metadata.Set(event.KeyID, msg.UUID)
