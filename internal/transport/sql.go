@@ -385,11 +385,7 @@ func (s postgresSchema) InsertQuery(topic string, msgs message.Messages) (wsql.Q
 // UnmarshalMessage reads a row as watermill-sql's PostgreSQL schema does and restores
 // its ce_id (RestoreEventID).
 func (s postgresSchema) UnmarshalMessage(row wsql.Scanner) (wsql.Row, error) {
-	r, err := s.DefaultPostgreSQLSchema.UnmarshalMessage(row)
-	if err == nil {
-		RestoreEventID(r.Msg)
-	}
-	return r, err
+	return withEventID(s.DefaultPostgreSQLSchema.UnmarshalMessage(row))
 }
 
 // mysqlSchema is Watermill's default MySQL schema, whose payload column is JSON, with a
@@ -414,7 +410,7 @@ func (s mysqlSchema) InsertQuery(topic string, msgs message.Messages) (wsql.Quer
 		return wsql.Query{}, err
 	}
 	return wsql.Query{
-		Query: "INSERT INTO " + s.MessagesTable(topic) + " (uuid, payload, metadata) VALUES " + strings.TrimSuffix(strings.Repeat("(?,?,?),", len(msgs)), ","),
+		Query: "INSERT INTO " + s.MessagesTable(topic) + " (uuid, payload, metadata) VALUES " + questionMarkers(len(msgs)),
 		Args:  args,
 	}, nil
 }
@@ -422,9 +418,5 @@ func (s mysqlSchema) InsertQuery(topic string, msgs message.Messages) (wsql.Quer
 // UnmarshalMessage reads a row as watermill-sql's MySQL schema does and restores its
 // ce_id (RestoreEventID).
 func (s mysqlSchema) UnmarshalMessage(row wsql.Scanner) (wsql.Row, error) {
-	r, err := s.DefaultMySQLSchema.UnmarshalMessage(row)
-	if err == nil {
-		RestoreEventID(r.Msg)
-	}
-	return r, err
+	return withEventID(s.DefaultMySQLSchema.UnmarshalMessage(row))
 }

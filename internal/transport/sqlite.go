@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -85,7 +84,6 @@ func (s sqliteSchema) SchemaInitializingQueries(topic string) []wsql.Query {
 
 // InsertQuery inserts msgs with their metadata as JSON (see sqlMetadata).
 func (s sqliteSchema) InsertQuery(topic string, msgs message.Messages) (wsql.Query, error) {
-	markers := strings.TrimSuffix(strings.Repeat("(?,?,?),", len(msgs)), ",")
 	args, err := sqlInsertArgs(msgs)
 	if err != nil {
 		return wsql.Query{}, err
@@ -93,7 +91,7 @@ func (s sqliteSchema) InsertQuery(topic string, msgs message.Messages) (wsql.Que
 	for i := 2; i < len(args); i += 3 {
 		args[i] = string(args[i].([]byte)) // a TEXT column
 	}
-	return wsql.Query{Query: `INSERT INTO ` + s.table(topic) + ` ("uuid", "payload", "metadata") VALUES ` + markers, Args: args}, nil
+	return wsql.Query{Query: `INSERT INTO ` + s.table(topic) + ` ("uuid", "payload", "metadata") VALUES ` + questionMarkers(len(msgs)), Args: args}, nil
 }
 
 // SelectQuery reads the next batch above the group's acked offset.

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strings"
 
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/event"
@@ -65,4 +66,17 @@ func postgresInsertMarkers(n int) string {
 		fmt.Fprintf(&sb, "($%d,$%d,$%d,pg_current_xact_id())", 3*i+1, 3*i+2, 3*i+3)
 	}
 	return sb.String()
+}
+
+// withEventID restores the ce_id of the message of a row read without error.
+func withEventID(r wsql.Row, err error) (wsql.Row, error) {
+	if err == nil {
+		RestoreEventID(r.Msg)
+	}
+	return r, err
+}
+
+// questionMarkers returns the VALUES tuples of n messages for MySQL and SQLite.
+func questionMarkers(n int) string {
+	return strings.TrimSuffix(strings.Repeat("(?,?,?),", n), ",")
 }
