@@ -25,7 +25,9 @@ type Options struct {
 	// so two processes (or two Buses in one process) never share broadcast queues.
 	Instance string
 	// PublisherDecorators wrap every underlying per-transport publisher the bus
-	// creates, first innermost: metrics, tracing. Optional.
+	// creates, first innermost: metrics, tracing. Optional. A decorator must not read
+	// or write a message after passing it on: the in-memory transport may deliver an
+	// event's message itself to a consumer (see event.Released).
 	PublisherDecorators []message.PublisherDecorator
 }
 

@@ -31,19 +31,24 @@ type publisher struct {
 
 func (p *publisher) Publish(topic string, msgs ...*message.Message) error {
 	at := p.log.cfg.Now().UnixNano()
-	if err := p.next.Publish(topic, msgs...); err != nil {
-		return err
-	}
 	transport := ""
 	if tp, err := p.log.cfg.Topology.Resolve(topic); err == nil {
 		transport = tp.Transport
 	}
-	for _, msg := range msgs {
-		r := messageRow(kindPublish, msg, topic, at)
-		r.transport = transport
+	// The rows are read before publishing: once published, a message may be in a
+	// consumer's hands (see event.Released).
+	rows := make([]row, len(msgs))
+	for i, msg := range msgs {
+		rows[i] = messageRow(kindPublish, msg, topic, at)
+		rows[i].transport = transport
 		if st, ok := msg.Context().Value(deliveryKey{}).(*delivery); ok {
-			r.handler = st.handler
+			rows[i].handler = st.handler
 		}
+	}
+	if err := p.next.Publish(topic, msgs...); err != nil {
+		return err
+	}
+	for _, r := range rows {
 		p.log.add(r)
 	}
 	return nil

@@ -163,6 +163,32 @@ func TestPublishUsesContextIDs(t *testing.T) {
 	}
 }
 
+// TestPublishReleases checks that a Bus releases the messages it publishes, keeping the
+// publishing context's values, and that other messages are not released.
+func TestPublishReleases(t *testing.T) {
+	pub := &capture{}
+	bus := mustBus(t, pub, event.BusConfig{Source: "s"})
+	ctx := correlation.WithID(context.Background(), "corr-1")
+	if err := bus.Publish(ctx, userVerified{UserID: "u"}); err != nil {
+		t.Fatal(err)
+	}
+	msg := pub.msgs[0]
+	if !event.Released(msg) {
+		t.Error("a message published by a Bus is not released")
+	}
+	if got := correlation.ID(msg.Context()); got != "corr-1" {
+		t.Errorf("released message's context has correlation id %q, want corr-1", got)
+	}
+	other := message.NewMessage(watermill.NewUUID(), nil)
+	if event.Released(other) {
+		t.Error("a new message is released")
+	}
+	event.Release(other)
+	if !event.Released(other) {
+		t.Error("Release did not release the message")
+	}
+}
+
 func TestNewBusValidates(t *testing.T) {
 	if _, err := event.NewBus(&capture{}, event.BusConfig{}); err == nil || !strings.Contains(err.Error(), "Source") {
 		t.Errorf("missing Source: err = %v", err)

@@ -26,6 +26,13 @@
 // live in the process. Config.Buffer is not used: deliveries are handed over one at a
 // time, waiting for the ack.
 //
+// A consumer gets a copy of the message: what the publisher does to its message after
+// Publish, or another group's consumer to its delivery, does not reach it, and a
+// redelivery is the message as published. A message its publisher released
+// (event.Release; the event bus releases every event it publishes) is delivered itself,
+// once, to one of the queues, saving a copy of the message and its metadata on the way;
+// a copy is still kept for a redelivery.
+//
 // # amqp (RabbitMQ, watermill-amqp)
 //
 //   - exchange: one fanout exchange per topic, named <topic>, durable when Durable is set.

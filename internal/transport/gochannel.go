@@ -11,6 +11,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -159,19 +160,42 @@ func (b *memBroker) publish(topic string, msgs []*message.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	// One copy per publish, shared by the queues: every delivery copies it again, so
-	// neither the caller's message nor the stored one is handed to a consumer.
-	stored := make([]*message.Message, len(msgs))
-	for i, m := range msgs {
-		stored[i] = copyMessage(m)
-	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.closed {
 		return fmt.Errorf("publish to %q: transport %w", topic, errClosed)
 	}
-	for _, q := range b.topics[topic] {
-		q.push(stored)
+	queues := b.topics[topic]
+	if len(queues) == 0 {
+		return nil
+	}
+	// A queue keeps a stored copy of each message, shared with the other queues, and
+	// every delivery is a copy of that, so neither the caller's message nor the stored
+	// one is handed to a consumer. The exception is a message its publisher released
+	// (event.Released): one queue keeps the message itself and delivers it, the first
+	// time, as it is, one copy fewer; the stored copy is then made when it is delivered.
+	first := make([]memEntry, len(msgs))
+	var rest []memEntry
+	if len(queues) > 1 {
+		rest = make([]memEntry, len(msgs))
+	}
+	for i, m := range msgs {
+		if event.Released(m) {
+			first[i] = memEntry{handoff: m}
+			if rest != nil {
+				rest[i] = memEntry{stored: storeMessage(m)}
+			}
+			continue
+		}
+		first[i] = memEntry{stored: storeMessage(m)}
+		if rest != nil {
+			rest[i] = first[i]
+		}
+	}
+	entries := first
+	for _, q := range queues {
+		q.push(entries)
+		entries = rest
 	}
 	return nil
 }
@@ -248,7 +272,7 @@ type memQueue struct {
 	sending sync.Mutex
 
 	mu        sync.Mutex
-	msgs      []*message.Message
+	msgs      []memEntry
 	consumers []*memConsumer
 	// changed is closed and replaced when the consumers change: one comes, goes or
 	// becomes idle. An offer in progress is made again to the new set of idle consumers.
@@ -263,15 +287,40 @@ func newMemQueue(autoDelete bool) *memQueue {
 	return &memQueue{autoDelete: autoDelete, deleted: make(chan struct{}), changed: make(chan struct{}), arrived: make(chan struct{})}
 }
 
-// copyMessage returns a copy of m with its own metadata and acknowledgement, sharing the
-// payload, as m.Copy does; it clones the metadata map whole rather than key by key,
-// which matters for messages carrying a dozen attributes.
-func copyMessage(m *message.Message) *message.Message {
-	c := message.NewMessage(m.UUID, m.Payload)
+// storedMessage is a published message as a queue keeps it: never handed to a consumer,
+// only copied for each delivery.
+type storedMessage struct {
+	uuid     string
+	payload  message.Payload
+	metadata message.Metadata
+}
+
+// storeMessage returns what a queue keeps of m: its id, its payload (shared, as m.Copy
+// shares it) and a copy of its metadata.
+func storeMessage(m *message.Message) *storedMessage {
+	s := &storedMessage{uuid: m.UUID, payload: m.Payload}
 	if len(m.Metadata) > 0 {
-		c.Metadata = maps.Clone(m.Metadata)
+		s.metadata = maps.Clone(m.Metadata)
 	}
-	return c
+	return s
+}
+
+// message returns a new message with the stored id, payload and a copy of the metadata.
+// It clones the metadata map whole rather than key by key, which matters for messages
+// carrying a dozen attributes.
+func (s *storedMessage) message() *message.Message {
+	m := message.NewMessage(s.uuid, s.payload)
+	if len(s.metadata) > 0 {
+		m.Metadata = maps.Clone(s.metadata)
+	}
+	return m
+}
+
+// memEntry is a message in a queue: its stored copy, or, until its first delivery, the
+// publisher's own message when the publisher released it (see memBroker.publish).
+type memEntry struct {
+	stored  *storedMessage
+	handoff *message.Message
 }
 
 // signal tells the dispatcher that the consumers changed; q.mu must be held.
@@ -280,7 +329,7 @@ func (q *memQueue) signal() {
 	q.changed = make(chan struct{})
 }
 
-func (q *memQueue) push(msgs []*message.Message) {
+func (q *memQueue) push(msgs []memEntry) {
 	q.mu.Lock()
 	q.msgs = append(q.msgs, msgs...)
 	close(q.arrived)
@@ -290,17 +339,17 @@ func (q *memQueue) push(msgs []*message.Message) {
 
 // pushFront puts back the head message whose offer was interrupted; only the
 // dispatcher calls it, so nobody needs waking.
-func (q *memQueue) pushFront(msg *message.Message) {
+func (q *memQueue) pushFront(e memEntry) {
 	q.mu.Lock()
-	q.prepend(msg)
+	q.prepend(e)
 	q.mu.Unlock()
 }
 
-// prepend puts msg at the head of the queue; q.mu must be held.
-func (q *memQueue) prepend(msg *message.Message) {
-	q.msgs = append(q.msgs, nil)
+// prepend puts e at the head of the queue; q.mu must be held.
+func (q *memQueue) prepend(e memEntry) {
+	q.msgs = append(q.msgs, memEntry{})
 	copy(q.msgs[1:], q.msgs)
-	q.msgs[0] = msg
+	q.msgs[0] = e
 }
 
 func (q *memQueue) attach(c *memConsumer) {
@@ -327,12 +376,12 @@ func (q *memQueue) detach(c *memConsumer) int {
 	return len(q.consumers)
 }
 
-// idle marks c ready for its next message, first returning msg to the head of the queue
-// when it is not nil.
-func (q *memQueue) idle(c *memConsumer, msg *message.Message) {
+// idle marks c ready for its next message, first returning redeliver to the head of the
+// queue when it is not nil.
+func (q *memQueue) idle(c *memConsumer, redeliver *storedMessage) {
 	q.mu.Lock()
-	if msg != nil {
-		q.prepend(msg)
+	if redeliver != nil {
+		q.prepend(memEntry{stored: redeliver})
 	}
 	c.busy = false
 	q.signal()
@@ -384,12 +433,17 @@ func (q *memQueue) offer(cases []reflect.SelectCase, offered []*memConsumer, bro
 		q.mu.Unlock()
 		return cases, offered
 	}
-	msg := q.msgs[0]
-	q.msgs[0] = nil
+	head := q.msgs[0]
+	q.msgs[0] = memEntry{}
 	q.msgs = q.msgs[1:]
 	changed := q.changed
 	ctx, cancel := context.WithCancel(context.Background())
-	delivery := copyMessage(msg)
+	delivery, stored := head.handoff, head.stored
+	if delivery != nil {
+		stored = storeMessage(delivery) // for a redelivery
+	} else {
+		delivery = stored.message()
+	}
 	delivery.SetContext(ctx)
 	value := reflect.ValueOf(delivery)
 	for _, c := range q.consumers {
@@ -416,27 +470,27 @@ func (q *memQueue) offer(cases []reflect.SelectCase, offered []*memConsumer, bro
 	}
 	if chosen >= len(offered) {
 		cancel()
-		q.pushFront(msg)
+		q.pushFront(head)
 		return cases, offered
 	}
 	c := offered[chosen]
 	q.mu.Lock()
 	c.busy = true
 	q.mu.Unlock()
-	go q.await(c, msg, delivery, cancel)
+	go q.await(c, stored, delivery, cancel)
 	return cases, offered
 }
 
 // await waits for the consumer's verdict on delivery: an ack frees the consumer, a nack
-// or the end of the subscription puts msg back at the head of the queue.
-func (q *memQueue) await(c *memConsumer, msg, delivery *message.Message, cancel context.CancelFunc) {
+// or the end of the subscription puts stored back at the head of the queue.
+func (q *memQueue) await(c *memConsumer, stored *storedMessage, delivery *message.Message, cancel context.CancelFunc) {
 	defer cancel()
 	select {
 	case <-delivery.Acked():
 		q.idle(c, nil)
 	case <-delivery.Nacked():
-		q.idle(c, msg)
+		q.idle(c, stored)
 	case <-c.ctx.Done():
-		q.idle(c, msg)
+		q.idle(c, stored)
 	}
 }

@@ -216,19 +216,7 @@ func TestMemoryGroupMembersCompete(t *testing.T) {
 	topic := uniqueTopic("compete")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	subscribe := func(instance string) <-chan *message.Message {
-		sub, err := tr.NewSubscriber(transport.SubscriberOptions{Group: "g", Delivery: topology.Shared, Instance: instance})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = sub.Close() })
-		ch, err := sub.Subscribe(ctx, topic)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ch
-	}
-	a, b := subscribe("a"), subscribe("b")
+	a, b := memSubscribe(t, ctx, tr, "g", "a", topic), memSubscribe(t, ctx, tr, "g", "b", topic)
 	pub, err := tr.NewPublisher()
 	if err != nil {
 		t.Fatal(err)
