@@ -62,49 +62,66 @@ var routes = []route{
 	}},
 }
 
-// rounds is how many times each path runs per benchmark, alternating, so that a burst of
-// load from elsewhere on the machine hits both paths alike; the medians are reported.
-const rounds = 5
+// rounds is how many times each path runs per benchmark. Every round runs each path
+// once, starting with a different one each round, so that neither a burst of load from
+// elsewhere on the machine nor the order of the paths favours one of them.
+const rounds = 7
+
+// path is one way through a transport under measurement.
+type path struct {
+	name  string
+	build func(topic string) runner
+}
 
 func BenchmarkStack(b *testing.B) {
 	for _, r := range routes {
 		b.Run(r.name, func(b *testing.B) {
 			transportYAML := r.yaml(b)
-			// In memory, a user of bare Watermill would run its GoChannel rather than
-			// millrace's in-memory broker: measured too, as a fourth path.
-			withGoChannel := r.name == "memory"
-			b.ResetTimer()
-			var bare, bareMetadata, stack, goChannel []float64
-			for range rounds {
-				bare = append(bare, measure(b, func(topic string) runner {
+			paths := []path{
+				{"bare", func(topic string) runner {
 					return newBare(b, benchTopology(b, transportYAML, topic), topic, false)
-				}))
-				bareMetadata = append(bareMetadata, measure(b, func(topic string) runner {
+				}},
+				{"bare+metadata", func(topic string) runner {
 					return newBare(b, benchTopology(b, transportYAML, topic), topic, true)
-				}))
-				stack = append(stack, measure(b, func(topic string) runner {
+				}},
+				{"millrace", func(topic string) runner {
 					return newStack(b, benchTopology(b, transportYAML, topic), topic)
-				}))
-				if withGoChannel {
-					goChannel = append(goChannel, measure(b, func(topic string) runner {
-						return newGoChannel(b, topic)
-					}))
+				}},
+			}
+			if r.name == "memory" {
+				// In memory, a user of bare Watermill would run its GoChannel rather than
+				// millrace's in-memory broker: measured too, as a fourth path.
+				paths = append(paths, path{"gochannel", func(topic string) runner { return newGoChannel(b, topic) }})
+			}
+			b.ResetTimer()
+			rates := make(map[string][]float64, len(paths))
+			for round := range rounds {
+				for i := range paths {
+					p := paths[(round+i)%len(paths)]
+					rates[p.name] = append(rates[p.name], measure(b, p.build))
 				}
 			}
 			b.StopTimer()
-			bareRate, bareMetadataRate, stackRate := median(bare), median(bareMetadata), median(stack)
-			b.ReportMetric(bareRate, "bare-msgs/s")
-			b.ReportMetric(bareMetadataRate, "bare+metadata-msgs/s")
-			b.ReportMetric(stackRate, "millrace-msgs/s")
-			b.ReportMetric(stackRate/bareRate, "ratio")
-			b.ReportMetric(stackRate/bareMetadataRate, "ratio-same-metadata")
-			if withGoChannel {
-				goChannelRate := median(goChannel)
-				b.ReportMetric(goChannelRate, "gochannel-msgs/s")
-				b.ReportMetric(stackRate/goChannelRate, "ratio-vs-gochannel")
+			for _, p := range paths {
+				b.ReportMetric(median(rates[p.name]), p.name+"-msgs/s")
+			}
+			b.ReportMetric(medianRatio(rates["millrace"], rates["bare"]), "ratio")
+			b.ReportMetric(medianRatio(rates["millrace"], rates["bare+metadata"]), "ratio-same-metadata")
+			if gc, ok := rates["gochannel"]; ok {
+				b.ReportMetric(medianRatio(rates["millrace"], gc), "ratio-vs-gochannel")
 			}
 		})
 	}
+}
+
+// medianRatio returns the median over rounds of a[i]/b[i]: each ratio compares two runs
+// of the same round, close in time.
+func medianRatio(a, b []float64) float64 {
+	ratios := make([]float64, len(a))
+	for i := range a {
+		ratios[i] = a[i] / b[i]
+	}
+	return median(ratios)
 }
 
 // median returns the median of xs.
