@@ -9,11 +9,12 @@
 // messages that carry, set by hand, the metadata millrace's events carry (the CloudEvents
 // attributes and the correlation id); and through millrace (the routed bus, typed events,
 // and the full middleware chain of correlation, poison, retry, attempts, recoverer and
-// timeout). The paths alternate for five rounds of b.N messages each; it reports the
-// median rate of each in msgs/s, the ratio of millrace to bare Watermill, and the ratio
-// of millrace to bare Watermill with the same metadata: the difference between the two
-// ratios is what the broker pays for carrying the metadata, the second ratio is what
-// millrace's code costs. On the in-memory transport it also measures bare Watermill on
+// timeout). Each of seven rounds runs every path once on b.N messages, starting with a
+// different path each round. It reports the median rate of each path in msgs/s, and, as
+// the median over rounds of the ratio within a round, the ratio of millrace to bare
+// Watermill and the ratio of millrace to bare Watermill with the same metadata: the
+// difference between the two ratios is what the broker pays for carrying the metadata,
+// the second ratio is what millrace's code costs. On the in-memory transport it also measures bare Watermill on
 // its own in-memory Pub/Sub, GoChannel, which is what a bare Watermill service runs
 // without a broker, and reports millrace's rate against it (ratio-vs-gochannel).
 //
