@@ -12,11 +12,13 @@
 // timeout). Each of seven rounds runs every path once on b.N messages, starting with a
 // different path each round. It reports the median rate of each path in msgs/s, and, as
 // the median over rounds of the ratio within a round, the ratio of millrace to bare
-// Watermill and the ratio of millrace to bare Watermill with the same metadata: the
-// difference between the two ratios is what the broker pays for carrying the metadata,
-// the second ratio is what millrace's code costs. On the in-memory transport it also measures bare Watermill on
-// its own in-memory Pub/Sub, GoChannel, which is what a bare Watermill service runs
-// without a broker, and reports millrace's rate against it (ratio-vs-gochannel).
+// Watermill, the ratio of millrace to bare Watermill with the same metadata (what
+// millrace's code costs), and the ratio of bare Watermill with the metadata to bare
+// Watermill without (ratio-metadata-only: what the broker pays for carrying the
+// metadata, whoever sets it). On the in-memory transport it also measures bare
+// Watermill on its own in-memory Pub/Sub, GoChannel, which is what a bare Watermill
+// service runs without a broker, and reports millrace's rate against it
+// (ratio-vs-gochannel).
 //
 // On the in-memory transport millrace's path saves a copy that bare Watermill's cannot:
 // the event bus releases each message it publishes (event.Release), so the broker

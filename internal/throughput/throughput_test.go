@@ -107,6 +107,7 @@ func BenchmarkStack(b *testing.B) {
 			}
 			b.ReportMetric(medianRatio(rates["millrace"], rates["bare"]), "ratio")
 			b.ReportMetric(medianRatio(rates["millrace"], rates["bare+metadata"]), "ratio-same-metadata")
+			b.ReportMetric(medianRatio(rates["bare+metadata"], rates["bare"]), "ratio-metadata-only")
 			if gc, ok := rates["gochannel"]; ok {
 				b.ReportMetric(medianRatio(rates["millrace"], gc), "ratio-vs-gochannel")
 			}
