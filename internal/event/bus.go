@@ -119,5 +119,5 @@ func Released(msg *message.Message) bool {
 	return released
 }
 
-// releasedKey is the context key marking a message published by a Bus (see Released).
+// releasedKey is the context key marking a released message (see Release).
 type releasedKey struct{}
