@@ -27,7 +27,22 @@ func TestTraceOfARegistration(t *testing.T) {
 		t.Fatal("no delivery log for a topology with a trace section")
 	}
 
+	// Each line, in this order: the registration, its handling by the mailer after two
+	// retries, the email event that handling published.
+	want := []string{
+		"POST /users -> 201 (registration)",
+		"users.registered v1 (topic " + st.prefix + "users.registered via redis)",
+		"send-verification-email: ok after 2 retries",
+		"mail.sent v1 (topic " + st.prefix + "mail.sent via redis)",
+	}
 	var text strings.Builder
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last trace read:\n%s", text.String())
+		}
+	})
+	// The handler's outcome is logged once it returns, after it published mail.sent:
+	// wait for every line, then check their order.
 	eventually(t, "the flow in the delivery log", 30*time.Second, func() bool {
 		tree, err := log.Tree(context.Background(), cid)
 		if errors.Is(err, deliverylog.ErrNotFound) {
@@ -40,18 +55,15 @@ func TestTraceOfARegistration(t *testing.T) {
 		if err := deliverylog.WriteText(&text, tree, time.UTC); err != nil {
 			t.Fatal(err)
 		}
-		return strings.Contains(text.String(), "mail.sent")
+		for _, w := range want {
+			if !strings.Contains(text.String(), w) {
+				return false
+			}
+		}
+		return true
 	})
 	out := text.String()
 	t.Logf("millrace trace %s:\n%s", cid, out)
-	// Each line, in this order: the registration, its handling by the mailer after two
-	// retries, the email event that handling published.
-	want := []string{
-		"POST /users -> 201 (registration)",
-		"users.registered v1 (topic " + st.prefix + "users.registered via redis)",
-		"send-verification-email: ok after 2 retries",
-		"mail.sent v1 (topic " + st.prefix + "mail.sent via redis)",
-	}
 	at := 0
 	for _, w := range want {
 		i := strings.Index(out[at:], w)
