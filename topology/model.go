@@ -96,8 +96,9 @@ type RedisStreamConfig struct {
 	BlockTime time.Duration
 	// ClaimInterval is how often stale pending messages are looked for (default 5s).
 	ClaimInterval time.Duration
-	// MinIdleTime is how long a pending message must be idle before another consumer of
-	// the group claims it (default 60s).
+	// MinIdleTime is how long a pending message must be idle before a consumer of the
+	// group claims it, the one it was sent to included: a message lost with a dropped
+	// connection waits this long (default 60s).
 	MinIdleTime time.Duration
 }
 

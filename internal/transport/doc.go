@@ -69,8 +69,9 @@
 //     keep their pending entries; remove them with XGROUP DESTROY <topic>
 //     <group>.<instance>.
 //
-// Pending entries of a consumer that has been idle for MinIdleTime are claimed by
-// another consumer of the group, checked every ClaimInterval; one XREADGROUP blocks for
+// Pending entries idle for MinIdleTime are claimed by a consumer of the group, checked
+// every ClaimInterval: those of a consumer that went away, and those sent to a consumer
+// that never got them because its connection dropped. One XREADGROUP blocks for
 // BlockTime. The transport has one Redis client, shared by its publishers and
 // subscribers and closed by Close. Entries are as durable as the Redis server's
 // persistence settings make them.
