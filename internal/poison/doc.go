@@ -21,7 +21,8 @@
 //
 // Entries are named by their message UUID, the same on every transport. Watermill's
 // poison middleware sets reason_poisoned, topic_poisoned and handler_poisoned (the
-// topology handler name, set by the router), the router adds attempts and poisoned_at.
+// topology handler name, set by the router) and subscriber_poisoned (the consumer
+// group, set by the router); the router adds attempts and poisoned_at.
 // Replay builds the message to send back: the same UUID, payload and metadata
 // (correlation id included) without those keys, and with "replayed" counting the
 // replays. A replay publishes first and removes afterwards, so an interrupted replay

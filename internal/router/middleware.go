@@ -66,12 +66,14 @@ func poisonWorthy(err error) bool {
 }
 
 // poisonMiddleware returns Watermill's poison queue middleware publishing to topic
-// through pub. Poisoned messages name handler (the topology handler, not the
-// per-topic registration) and are logged.
-func poisonMiddleware(pub message.Publisher, topic, handler string, logger *slog.Logger) (message.HandlerMiddleware, error) {
-	m, err := middleware.PoisonQueueWithFilter(&poisonPublisher{next: pub, handler: handler, logger: logger}, topic, poisonWorthy)
+// through pub. Poisoned messages name reg's handler (the topology handler, not the
+// per-topic registration) and consumer group, and are logged to logger, which names
+// the handler already.
+func poisonMiddleware(pub message.Publisher, reg Registration, logger *slog.Logger) (message.HandlerMiddleware, error) {
+	p := &poisonPublisher{next: pub, handler: reg.Handler, group: reg.Group, logger: logger}
+	m, err := middleware.PoisonQueueWithFilter(p, reg.PoisonTopic, poisonWorthy)
 	if err != nil {
-		return nil, fmt.Errorf("poison queue of handler %s: %w", handler, err)
+		return nil, fmt.Errorf("poison queue of handler %s: %w", reg.Handler, err)
 	}
 	return m, nil
 }
@@ -80,19 +82,22 @@ func poisonMiddleware(pub message.Publisher, topic, handler string, logger *slog
 type poisonPublisher struct {
 	next    message.Publisher
 	handler string
-	logger  *slog.Logger
+	// group is the consumer group the message was received in, which Watermill's
+	// subscriber_poisoned would otherwise name by the subscriber's Go type.
+	group  string
+	logger *slog.Logger
 }
 
 func (p *poisonPublisher) Publish(topic string, msgs ...*message.Message) error {
 	for _, msg := range msgs {
 		msg.Metadata.Set(middleware.PoisonedHandlerKey, p.handler)
+		msg.Metadata.Set(middleware.PoisonedSubscriberKey, p.group)
 		msg.Metadata.Set(PoisonedAtKey, time.Now().UTC().Format(time.RFC3339Nano))
 		// The handler's context may be cancelled (timeout) or done; publishing the
 		// poisoned copy must not fail because of it.
 		ctx := context.WithoutCancel(msg.Context())
 		msg.SetContext(ctx)
 		p.logger.WarnContext(ctx, "message poisoned",
-			"handler", p.handler,
 			"message_uuid", msg.UUID,
 			"topic", msg.Metadata.Get(middleware.PoisonedTopicKey),
 			"poison_topic", topic,
@@ -116,7 +121,7 @@ func chain(h *topology.Handler, reg Registration, pub message.Publisher, instrum
 		ms = append(ms, observeDelivery(reg, instruments))
 	}
 	if reg.PoisonTopic != "" {
-		pm, err := poisonMiddleware(pub, reg.PoisonTopic, h.Name, logger)
+		pm, err := poisonMiddleware(pub, reg, logger)
 		if err != nil {
 			return nil, err
 		}
