@@ -78,7 +78,11 @@ func storedEmails(t *testing.T, dir string) []string {
 		if err != nil {
 			continue // still being written
 		}
-		body, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
+		var r io.Reader = msg.Body
+		if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+			r = quotedprintable.NewReader(r)
+		}
+		body, err := io.ReadAll(r)
 		if err != nil {
 			continue
 		}

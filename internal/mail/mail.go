@@ -25,13 +25,34 @@ type Message struct {
 	CorrelationID string
 	// Link is the main link of the email, if any (the development sink logs it).
 	Link string
+	// MessageID is the Message-ID header without its angle brackets; a random one is
+	// generated when it is empty.
+	MessageID string
+	// UserID names the user the email is for in logs, which never show the address. It
+	// is not part of the email.
+	UserID string
 }
 
-// Sender sends an email. An error means the email may not have been accepted and the
-// send may be retried.
+// Sender sends an email. An error means the email may not have been accepted; a
+// permanent one (see RejectedError) means sending it again cannot succeed.
 type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
+
+// RejectedError is an SMTP server's refusal of an email: the reply code and the
+// error carrying the reply's text.
+type RejectedError struct {
+	// Code is the SMTP reply code, 4xx or 5xx.
+	Code int
+	Err  error
+}
+
+func (e *RejectedError) Error() string { return e.Err.Error() }
+func (e *RejectedError) Unwrap() error { return e.Err }
+
+// Permanent reports whether the reply is a 5xx one, which RFC 5321 makes permanent:
+// the same email gets the same answer. 4xx replies are transient.
+func (e *RejectedError) Permanent() bool { return e.Code >= 500 && e.Code <= 599 }
 
 // Sent is published after an email has been accepted for delivery.
 type Sent struct {
@@ -59,7 +80,11 @@ func build(from string, m Message) (*gomail.Msg, error) {
 	}
 	msg.Subject(m.Subject)
 	msg.SetDate()
-	msg.SetMessageID()
+	if m.MessageID != "" {
+		msg.SetMessageIDWithValue(m.MessageID)
+	} else {
+		msg.SetMessageID()
+	}
 	if m.CorrelationID != "" {
 		msg.SetGenHeader(gomail.Header(HeaderCorrelationID), m.CorrelationID)
 	}
@@ -114,12 +139,48 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 	return &SMTP{cfg: cfg, host: host, port: p}, nil
 }
 
-// Send delivers m. Connection failures and 4xx/5xx replies are returned as errors.
+// Send delivers m. Connection failures are returned as errors, and replies refusing
+// the email as a *RejectedError: permanent for a 5xx reply, transient for a 4xx one.
 func (s *SMTP) Send(ctx context.Context, m Message) error {
 	msg, err := build(s.cfg.From, m)
 	if err != nil {
 		return err
 	}
+	c, err := s.client()
+	if err != nil {
+		return err
+	}
+	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
+		err = fmt.Errorf("mail: send to %s via %s: %w", m.To, s.cfg.Addr, err)
+		var se *gomail.SendError
+		if errors.As(err, &se) && se.ErrorCode() >= 400 {
+			return &RejectedError{Code: se.ErrorCode(), Err: err}
+		}
+		return err
+	}
+	return nil
+}
+
+// Ping connects to the server and greets it with EHLO (and STARTTLS when the TLS
+// policy asks for it), then quits: what a send does before its first email.
+func (s *SMTP) Ping(ctx context.Context) error {
+	c, err := s.client()
+	if err != nil {
+		return err
+	}
+	if err := c.DialWithContext(ctx); err != nil {
+		return fmt.Errorf("mail: smtp server %s: %w", s.cfg.Addr, err)
+	}
+	if err := c.Close(); err != nil {
+		return fmt.Errorf("mail: smtp server %s: quit: %w", s.cfg.Addr, err)
+	}
+	return nil
+}
+
+// Addr returns the server's host:port.
+func (s *SMTP) Addr() string { return s.cfg.Addr }
+
+func (s *SMTP) client() (*gomail.Client, error) {
 	policy := gomail.TLSOpportunistic
 	if s.cfg.RequireTLS {
 		policy = gomail.TLSMandatory
@@ -127,12 +188,9 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	c, err := gomail.NewClient(s.host, gomail.WithPort(s.port), gomail.WithTimeout(s.cfg.Timeout),
 		gomail.WithTLSPolicy(policy))
 	if err != nil {
-		return fmt.Errorf("mail: smtp client: %w", err)
+		return nil, fmt.Errorf("mail: smtp client: %w", err)
 	}
-	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
-		return fmt.Errorf("mail: send to %s via %s: %w", m.To, s.cfg.Addr, err)
-	}
-	return nil
+	return c, nil
 }
 
 var _ Sender = (*SMTP)(nil)

@@ -1,7 +1,9 @@
 package mail_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -67,5 +69,56 @@ func TestSMTPUnreachableIsAnError(t *testing.T) {
 	}
 	if err := s.Send(context.Background(), millmail.Message{To: "b@example.com", Subject: "s", Text: "t"}); err == nil {
 		t.Error("send to a closed port succeeded")
+	}
+}
+
+// TestSinkStoresTheLinkAsIs checks that a stored email holds its link exactly as sent
+// (not quoted-printable, where "=" becomes "=3D" and long lines get soft breaks), so it
+// can be copied out of the .eml file.
+func TestSinkStoresTheLinkAsIs(t *testing.T) {
+	dir := t.TempDir()
+	sink, err := millmail.NewSink(dir, "millrace <no-reply@example.com>", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := "http://127.0.0.1:18181/users/verify?token=" + strings.Repeat("AbC-_9", 8)
+	if err := sink.Send(context.Background(), millmail.Message{To: "ada@example.com", Subject: "Hi",
+		Text: "Hello Zoë,\n\nplease open this link:\n\n" + link + "\n", Link: link}); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if len(files) != 1 {
+		t.Fatalf("%d files, want 1", len(files))
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "\r\n"+link+"\r\n") {
+		t.Errorf("the file does not hold the link %s on a line of its own:\n%s", link, data)
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := msg.Header.Get("Content-Transfer-Encoding"); got != "8bit" {
+		t.Errorf("Content-Transfer-Encoding %q, want 8bit", got)
+	}
+	if body, _ := io.ReadAll(msg.Body); !strings.Contains(string(body), "Hello Zoë,") {
+		t.Errorf("body %q", body)
+	}
+
+	long := strings.Repeat("x", 1200)
+	if err := sink.Send(context.Background(), millmail.Message{To: "ada@example.com", Subject: "Long", Text: long}); err != nil {
+		t.Fatal(err)
+	}
+	files, _ = filepath.Glob(filepath.Join(dir, "*.eml"))
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		for line := range strings.Lines(string(data)) {
+			if len(line) > 1000 {
+				t.Errorf("%s has a line of %d bytes", f, len(line))
+			}
+		}
 	}
 }

@@ -8,11 +8,16 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	gomail "github.com/wneessen/go-mail"
 )
 
 // Sink is a development Sender: it writes each email as an .eml file into a folder
-// and logs where it went, with its link, instead of sending it.
+// and logs where it went, with its link, instead of sending it. The text is stored as
+// is (8bit), so the link can be copied out of the file; only a text with a line over
+// the 998 bytes RFC 5322 allows is stored quoted-printable.
 type Sink struct {
 	dir    string
 	from   string
@@ -39,6 +44,10 @@ func (s *Sink) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return err
 	}
+	if plain(m.Text) {
+		msg.SetEncoding(gomail.NoEncoding)
+		msg.SetBodyString(gomail.TypeTextPlain, crlf.Replace(m.Text))
+	}
 	b := make([]byte, 4)
 	if _, err := rand.Read(b); err != nil {
 		return fmt.Errorf("mail sink: %w", err)
@@ -47,12 +56,27 @@ func (s *Sink) Send(ctx context.Context, m Message) error {
 	if err := msg.WriteToFile(name); err != nil {
 		return fmt.Errorf("mail sink: write %s: %w", name, err)
 	}
-	attrs := []any{"to", m.To, "subject", m.Subject, "file", name}
+	attrs := []any{"user_id", m.UserID, "subject", m.Subject, "file", name}
 	if m.Link != "" {
 		attrs = append(attrs, "link", m.Link)
 	}
 	s.logger.InfoContext(ctx, "email stored", attrs...)
 	return nil
+}
+
+// crlf ends every line of a text with CRLF, as a stored email's body must.
+var crlf = strings.NewReplacer("\r\n", "\r\n", "\n", "\r\n")
+
+// plain reports whether text can be stored as is: no line over 998 bytes and no
+// carriage return outside a line break.
+func plain(text string) bool {
+	for line := range strings.Lines(text) {
+		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+		if len(line) > 998 || strings.ContainsRune(line, '\r') {
+			return false
+		}
+	}
+	return true
 }
 
 var _ Sender = (*Sink)(nil)
