@@ -61,6 +61,7 @@ func NewSendVerificationEmail(d VerificationEmail) *event.Handler {
 			Text:          fmt.Sprintf("Hello %s,\n\nplease confirm your email address by opening this link:\n\n%s\n\nThe link can be used once.\n", ev.Name, link),
 			CorrelationID: correlation.ID(ctx),
 			Link:          link,
+			UserID:        ev.UserID,
 		}
 		sent, err := store.Once(ctx, SendVerificationEmail, id, func(*sql.Tx) error {
 			return d.Sender.Send(ctx, m)

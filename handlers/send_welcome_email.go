@@ -34,6 +34,7 @@ func NewSendWelcomeEmail(d WelcomeEmail) *event.Handler {
 			Subject:       "Welcome!",
 			Text:          fmt.Sprintf("Hello %s,\n\nyour email address is confirmed and your account is active. Welcome!\n", ev.Name),
 			CorrelationID: correlation.ID(ctx),
+			UserID:        ev.UserID,
 		}
 		sent, err := d.Users.Store().Once(ctx, SendWelcomeEmail, id, func(*sql.Tx) error {
 			return d.Sender.Send(ctx, m)
