@@ -31,10 +31,13 @@ type VerificationEmail struct {
 // The token is committed before the email goes out, so the link works as soon as it
 // can be clicked; the processed-message record is written in a transaction that commits
 // only after the SMTP server accepted the email, so a failed send is retried (with a
-// fresh token; the unsent one expires unused). A message already processed is skipped
-// before a token is issued. mail.sent is published after the commit; if that publish
-// fails the email is not sent again (the record exists), so the error is permanent and
-// the message goes to the poison queue, which says why.
+// fresh token; the unsent one expires unused), and a record whose commit fails after
+// the email was accepted is written again on its own (users.Store.OnceExternal). A
+// message already processed is skipped before a token is issued. The email's
+// Message-ID is derived from the message id and the handler (emailMessageID), so a
+// copy that is still sent twice is recognisable. mail.sent is published after the
+// commit; if that publish fails the email is not sent again (the record exists), so
+// the error is permanent and the message goes to the poison queue, which says why.
 func NewSendVerificationEmail(d VerificationEmail) *event.Handler {
 	base := strings.TrimSuffix(d.PublicURL, "/")
 	return event.NewHandler(SendVerificationEmail, func(ctx context.Context, ev *users.Registered) error {
@@ -62,8 +65,9 @@ func NewSendVerificationEmail(d VerificationEmail) *event.Handler {
 			CorrelationID: correlation.ID(ctx),
 			Link:          link,
 			UserID:        ev.UserID,
+			MessageID:     emailMessageID(SendVerificationEmail, id),
 		}
-		sent, err := store.Once(ctx, SendVerificationEmail, id, func(*sql.Tx) error {
+		sent, err := store.OnceExternal(ctx, SendVerificationEmail, id, func(ctx context.Context) error {
 			return d.Sender.Send(ctx, m)
 		})
 		if err != nil || !sent {
@@ -74,4 +78,11 @@ func NewSendVerificationEmail(d VerificationEmail) *event.Handler {
 		}
 		return nil
 	})
+}
+
+// emailMessageID is the Message-ID of the email handler sends for message id: the same
+// for every attempt and redelivery, so mail clients and people can tell a repeated
+// email from a new one.
+func emailMessageID(handler, id string) string {
+	return handler + "." + id + "@millrace"
 }

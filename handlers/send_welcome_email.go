@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -35,8 +34,9 @@ func NewSendWelcomeEmail(d WelcomeEmail) *event.Handler {
 			Text:          fmt.Sprintf("Hello %s,\n\nyour email address is confirmed and your account is active. Welcome!\n", ev.Name),
 			CorrelationID: correlation.ID(ctx),
 			UserID:        ev.UserID,
+			MessageID:     emailMessageID(SendWelcomeEmail, id),
 		}
-		sent, err := d.Users.Store().Once(ctx, SendWelcomeEmail, id, func(*sql.Tx) error {
+		sent, err := d.Users.Store().OnceExternal(ctx, SendWelcomeEmail, id, func(ctx context.Context) error {
 			return d.Sender.Send(ctx, m)
 		})
 		if err != nil || !sent {

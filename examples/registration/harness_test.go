@@ -84,6 +84,8 @@ type options struct {
 	restartOf *stack
 	// trace keeps a delivery log in the outbox's database (trace: {store: OUTBOX}).
 	trace bool
+	// logger, when set, receives the services' logs (default testLogger).
+	logger *slog.Logger
 }
 
 // randomPrefix returns a topic prefix no other run uses.
@@ -168,7 +170,11 @@ func startStack(t testing.TB, p profile, o options) *stack {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	app, cleanup, err := signup.Build(ctx, topo, s, sender, testLogger(t))
+	logger := o.logger
+	if logger == nil {
+		logger = testLogger(t)
+	}
+	app, cleanup, err := signup.Build(ctx, topo, s, sender, logger)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -19,6 +19,7 @@ type email struct {
 	To            string
 	Subject       string
 	CorrelationID string
+	MessageID     string
 	Body          string
 }
 
@@ -35,6 +36,8 @@ type smtpServer struct {
 	// reject fails every attempt for these recipients with 550.
 	reject map[string]bool
 	notify chan struct{}
+	// beforeAccept, when set, runs with each email before the server accepts it.
+	beforeAccept func(email)
 }
 
 func startSMTP(t testing.TB) *smtpServer {
@@ -134,7 +137,14 @@ func (ss *session) Data(r io.Reader) error {
 	if ss.to == "" {
 		return errors.New("no recipient")
 	}
-	e := email{To: ss.to, Subject: msg.Header.Get("Subject"), CorrelationID: msg.Header.Get("X-Correlation-ID"), Body: string(body)}
+	e := email{To: ss.to, Subject: msg.Header.Get("Subject"), CorrelationID: msg.Header.Get("X-Correlation-ID"),
+		MessageID: msg.Header.Get("Message-ID"), Body: string(body)}
+	ss.s.mu.Lock()
+	hook := ss.s.beforeAccept
+	ss.s.mu.Unlock()
+	if hook != nil {
+		hook(e)
+	}
 	ss.s.mu.Lock()
 	ss.s.emails = append(ss.s.emails, e)
 	ss.s.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/millrace/millrace/internal/correlation"
@@ -116,9 +117,9 @@ func (a *API) verify(w http.ResponseWriter, r *http.Request) {
 	u, cid, err := a.svc.Verify(r.Context(), token)
 	switch {
 	case err == nil:
-		// The verification continues the sign-up's flow: answer with its id.
+		// The verification continues the sign-up's flow: answer and log with its id.
 		w.Header().Set(correlation.Header, cid)
-		a.logger.InfoContext(r.Context(), "user verified", "user_id", u.ID)
+		a.logger.InfoContext(correlation.WithID(r.Context(), cid), "user verified", "user_id", u.ID)
 		page(http.StatusOK, "Email address confirmed", "Thank you, "+u.Name+". Your account is active.")
 	case errors.Is(err, users.ErrTokenUnknown):
 		page(http.StatusBadRequest, "Unknown link", "This verification link is not valid. Check that you copied it whole.")
@@ -126,6 +127,9 @@ func (a *API) verify(w http.ResponseWriter, r *http.Request) {
 		page(http.StatusGone, "Link already used", "This verification link has been used already.")
 	case errors.Is(err, users.ErrTokenExpired):
 		page(http.StatusGone, "Link expired", "This verification link has expired.")
+	case users.Unavailable(err):
+		a.retryLater(w, r, err)
+		page(http.StatusServiceUnavailable, "Try again shortly", "The service cannot reach its database right now. Open the link again in a moment.")
 	default:
 		a.logger.ErrorContext(r.Context(), "verify", "err", err)
 		page(http.StatusInternalServerError, "Something went wrong", "Please try again later.")
@@ -182,7 +186,24 @@ func (a *API) problem(w http.ResponseWriter, r *http.Request, p Problem) {
 	}
 }
 
+// RetryAfter is the Retry-After the API answers with while its database is unreachable.
+const RetryAfter = 2 * time.Second
+
+// internal answers a request that failed for a reason outside it: 503 with Retry-After
+// while the database is unreachable (users.Unavailable), 500 otherwise.
 func (a *API) internal(w http.ResponseWriter, r *http.Request, err error) {
+	if users.Unavailable(err) {
+		a.retryLater(w, r, err)
+		a.problem(w, r, Problem{Status: http.StatusServiceUnavailable, Title: "Service Unavailable",
+			Detail: "the database is unreachable; try again shortly"})
+		return
+	}
 	a.logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	a.problem(w, r, Problem{Status: http.StatusInternalServerError, Title: "Internal Server Error"})
+}
+
+// retryLater logs that the database is unavailable and sets Retry-After on w.
+func (a *API) retryLater(w http.ResponseWriter, r *http.Request, err error) {
+	a.logger.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+	w.Header().Set("Retry-After", strconv.Itoa(int(RetryAfter/time.Second)))
 }

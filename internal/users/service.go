@@ -3,11 +3,17 @@ package users
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/event"
@@ -271,4 +277,32 @@ func (s *Service) IncrementStat(ctx context.Context, tx *sql.Tx, name string, de
 		return fmt.Errorf("increment %s: %w", name, err)
 	}
 	return nil
+}
+
+// Unavailable reports whether err means the database could not be reached or dropped
+// the connection (refused, reset, shutting down or starting up), which passes once it
+// is back, rather than a problem of the request or the data.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var (
+		netErr  net.Error
+		state   interface{ SQLState() string }
+		connErr *pgconn.ConnectError
+	)
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone), errors.Is(err, pgconn.ErrConnClosed),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	case errors.As(err, &connErr), errors.As(err, &netErr):
+		return true
+	case errors.As(err, &state):
+		// Class 08 is connection exception; 57P01-57P03 are admin_shutdown,
+		// crash_shutdown and cannot_connect_now (shutting down, starting up).
+		code := state.SQLState()
+		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03"
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package users
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strconv"
@@ -179,6 +180,73 @@ func (s *Store) Once(ctx context.Context, handler, id string, fn func(tx *sql.Tx
 		return false, err
 	}
 	return ran, nil
+}
+
+// RecordTimeout bounds how long OnceExternal keeps trying to record a side effect that
+// succeeded after the commit of its record failed.
+const RecordTimeout = 15 * time.Second
+
+// OnceExternal runs effect, a side effect that leaves the database (an email), for
+// message id as handler at most once, as Once does with the record's transaction open
+// while effect runs. When effect succeeds and the commit of the record then fails (the
+// database restarted, the connection broke), the record is written again on its own,
+// each attempt on a fresh connection, until it is stored or RecordTimeout has passed,
+// even when ctx is cancelled; only then does OnceExternal return an error, and a
+// redelivery of the message repeats effect.
+func (s *Store) OnceExternal(ctx context.Context, handler, id string, effect func(context.Context) error) (bool, error) {
+	succeeded := false
+	ran, err := s.Once(ctx, handler, id, func(*sql.Tx) error {
+		if err := effect(ctx); err != nil {
+			return err
+		}
+		succeeded = true
+		return nil
+	})
+	if err == nil || !succeeded {
+		return ran, err
+	}
+	if rerr := s.record(context.WithoutCancel(ctx), handler, id); rerr != nil {
+		return true, fmt.Errorf("users store: %s succeeded for message %s but is not recorded: %w", handler, id, errors.Join(err, rerr))
+	}
+	return true, nil
+}
+
+// record stores (handler, id) as processed, retrying with backoff for up to
+// RecordTimeout. A connection an attempt failed on is closed, not reused.
+func (s *Store) record(ctx context.Context, handler, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, RecordTimeout)
+	defer cancel()
+	wait := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := s.recordOnce(ctx, handler, id)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("record message %s for %s: %d attempts: %w", id, handler, attempt, err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// recordOnce inserts the record of (handler, id) on one connection and closes that
+// connection if the insert fails.
+func (s *Store) recordOnce(ctx context.Context, handler, id string) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, s.q(`INSERT INTO processed_messages (handler, message_id, processed_at)
+		VALUES (?, ?, ?) ON CONFLICT (handler, message_id) DO NOTHING`), handler, id, time.Now().UnixMicro())
+	if err != nil {
+		// Returning driver.ErrBadConn from Raw makes database/sql close the connection.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		return err
+	}
+	return nil
 }
 
 // Processed reports whether handler has processed message id.
