@@ -18,6 +18,7 @@ type ChatRooms interface {
 	DeliverMessage(ev *chat.MessageSent) error
 	DeliverJoined(ev *chat.UserJoined) error
 	DeliverLeft(ev *chat.UserLeft) error
+	DeliverPresent(ev *chat.MembersPresent) error
 }
 
 // NewChatFanout returns the ChatFanout handler delivering to rooms.
@@ -26,5 +27,6 @@ func NewChatFanout(rooms ChatRooms) (*event.Handler, error) {
 		event.On(func(_ context.Context, ev *chat.MessageSent) error { return rooms.DeliverMessage(ev) }),
 		event.On(func(_ context.Context, ev *chat.UserJoined) error { return rooms.DeliverJoined(ev) }),
 		event.On(func(_ context.Context, ev *chat.UserLeft) error { return rooms.DeliverLeft(ev) }),
+		event.On(func(_ context.Context, ev *chat.MembersPresent) error { return rooms.DeliverPresent(ev) }),
 	)
 }

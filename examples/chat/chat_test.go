@@ -1,6 +1,7 @@
 package chat_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -8,11 +9,14 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/millrace/millrace/internal/chat"
 )
 
 // TestTwoInstances runs two chat instances on each transport profile: members on both
-// see every message once and in one order, presence, and the history on join; the
-// history survives a restart of both instances.
+// see every message once and in one order, presence, the members already in the room
+// when they join (on either instance), and the history on join; the history survives
+// a restart of both instances.
 func TestTwoInstances(t *testing.T) {
 	for _, kind := range []string{"redis", "rabbitmq", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
@@ -26,13 +30,16 @@ func TestTwoInstances(t *testing.T) {
 			if h := alice.next(ofType("history")); len(h.Messages) != 0 {
 				t.Fatalf("history of a new room = %v, want empty", h.Messages)
 			}
+			alice.waitOnline("alice")
 			bob := dial(t, b.addr, room, "bob")
 			bob.next(ofType("history"))
-			// Alice sees her join and bob's (in either order: they are published
-			// concurrently); bob sees his own, and alice's only if it came after his.
+			// Alice sees her join and bob's; bob sees his own, and learns of alice from
+			// her instance.
 			alice.next(presence("user_joined", "alice"))
 			alice.next(presence("user_joined", "bob"))
 			bob.next(presence("user_joined", "bob"))
+			alice.waitOnline("alice", "bob")
+			bob.waitOnline("alice", "bob")
 
 			var sent []string
 			for i := range 5 {
@@ -47,16 +54,25 @@ func TestTwoInstances(t *testing.T) {
 			}
 			sent = append(sent, "b0")
 			// Alice's messages were published before bob's, so both see them first.
-			gotA, gotB := alice.collect("b0"), bob.collect("b0")
-			if join(gotA) != join(sent) || join(gotB) != join(sent) {
+			framesA, framesB := alice.collectFrames("b0"), bob.collectFrames("b0")
+			if gotA, gotB := texts(framesA...), texts(framesB...); join(gotA) != join(sent) || join(gotB) != join(sent) {
 				t.Fatalf("received alice=%v bob=%v, want each %v once in order", gotA, gotB, sent)
 			}
-
-			// A member joining on either instance gets the history.
-			carol := dial(t, b.addr, room, "carol")
-			if h := carol.next(ofType("history")); join(texts(h)) != join(sent) {
-				t.Fatalf("carol's history = %v, want %v", texts(h), sent)
+			// Each message names its sender's connection, so a page marks its own.
+			aliceID, bobID := alice.ownID(), bob.ownID()
+			for _, m := range append(framesA, framesB...) {
+				if want := map[string]string{"alice": aliceID, "bob": bobID}[m.Name]; m.ConnectionID != want {
+					t.Fatalf("message %q has connection %q, want its sender's %q", m.Text, m.ConnectionID, want)
+				}
 			}
+
+			// A member joining on either instance gets the history, and the members online
+			// on both instances.
+			carol := dial(t, b.addr, room, "carol")
+			if h := carol.next(ofType("history")); join(historyTexts(h)) != join(sent) {
+				t.Fatalf("carol's history = %v, want %v", historyTexts(h), sent)
+			}
+			carol.waitOnline("alice", "bob", "carol")
 			alice.next(presence("user_joined", "carol"))
 			// Exactly once: a sentinel sent after everything shows nothing was repeated.
 			if r := carol.say("end"); !r.OK {
@@ -70,6 +86,13 @@ func TestTwoInstances(t *testing.T) {
 
 			_ = bob.conn.Close(websocket.StatusNormalClosure, "")
 			alice.next(presence("user_left", "bob"))
+			carol.waitOnline("alice", "carol")
+			// Two connections of one name are two members, told apart by connection id.
+			alice2 := dial(t, b.addr, room, "alice")
+			online := alice2.waitOnline("alice", "alice", "carol")
+			if online[aliceID] != "alice" || online[alice2.ownID()] != "alice" {
+				t.Fatalf("second alice sees %v, want both alices by connection id", online)
+			}
 
 			// Restart both instances: the history is still there.
 			a.stop()
@@ -77,17 +100,25 @@ func TestTwoInstances(t *testing.T) {
 			a2 := startInstance(t, p, nil)
 			dave := dial(t, a2.addr, room, "dave")
 			want := append(sent, "end")
-			if h := dave.next(ofType("history")); join(texts(h)) != join(want) {
-				t.Fatalf("history after restart = %v, want %v", texts(h), want)
+			if h := dave.next(ofType("history")); join(historyTexts(h)) != join(want) {
+				t.Fatalf("history after restart = %v, want %v", historyTexts(h), want)
 			}
 		})
 	}
 }
 
-func texts(f frame) []string {
+func historyTexts(f frame) []string {
 	out := make([]string, 0, len(f.Messages))
 	for _, m := range f.Messages {
 		out = append(out, m.Text)
+	}
+	return out
+}
+
+func texts(fs ...frame) []string {
+	out := make([]string, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, f.Text)
 	}
 	return out
 }
@@ -200,7 +231,9 @@ func TestAbuseCloses(t *testing.T) {
 	})
 }
 
-// TestRefusals checks the requests refused before the upgrade.
+// TestRefusals checks the refusals: an invalid room or name is closed right after the
+// upgrade with status 4400 and the reason (which a browser can read, unlike the body of
+// an HTTP error), a foreign origin gets 403 before it.
 func TestRefusals(t *testing.T) {
 	t.Parallel()
 	p := newProfile(t, "local")
@@ -210,9 +243,20 @@ func TestRefusals(t *testing.T) {
 		"Connection": {"Upgrade"}, "Upgrade": {"websocket"}, "Sec-Websocket-Version": {"13"},
 		"Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="},
 	}
-	for _, q := range []string{"room=&name=a", "room=a&name=", "room=a%20b&name=x", "room=a&name=" + strings.Repeat("n", 65), "room=%3Cscript%3E&name=x"} {
-		if got := httpStatus(t, base+"/ws?"+q, upgrade); got != http.StatusBadRequest {
-			t.Errorf("/ws?%s: status %d, want 400", q, got)
+	for _, tc := range []struct{ room, name, reason string }{
+		{"", "a", "room is empty"},
+		{"a", "", "name is empty"},
+		{"my%20room", "x", "room may only contain"},
+		{"lobby", "Alice%20Smith", "name may only contain"},
+		{"lobby", "Zo%C3%AB", "name may only contain"},
+		{"a", strings.Repeat("n", 65), "name is longer than 64"},
+		{"%3Cscript%3E", "x", "room may only contain"},
+	} {
+		c := dial(t, a.addr, tc.room, tc.name)
+		err := <-c.closed
+		var ce websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != chat.StatusRefused || !strings.Contains(ce.Reason, tc.reason) {
+			t.Errorf("room %q name %q: %v, want close %d with a reason containing %q", tc.room, tc.name, err, chat.StatusRefused, tc.reason)
 		}
 	}
 	foreign := http.Header{"Origin": {"http://evil.example"}}

@@ -8,6 +8,7 @@ import (
 
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -163,7 +164,11 @@ type frame struct {
 	Name      string             `json:"name"`
 	Text      string             `json:"text"`
 	Messages  []chat.MessageSent `json:"messages"`
-	Raw       string             `json:"-"`
+	// ConnectionID is the sender's in a message, the member's in presence, the
+	// receiver's own in history.
+	ConnectionID string        `json:"connection_id"`
+	Members      []chat.Member `json:"members"`
+	Raw          string        `json:"-"`
 }
 
 // client is a test WebSocket client; a goroutine reads its frames.
@@ -176,6 +181,91 @@ type client struct {
 	seq    int
 	// backlog holds frames received but not yet asked for.
 	backlog []frame
+
+	// The members online as the page keeps them, from the reader goroutine.
+	mu      sync.Mutex
+	id      string            // own connection id, from the history frame
+	online  map[string]string // connection id -> name
+	left    map[string]bool
+	changed chan struct{}
+}
+
+// follow keeps the member list from f as the page does: its own connection from the
+// history frame, members frames and presence; a member seen leaving is not added again.
+func (c *client) follow(f frame) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch f.Type {
+	case "history":
+		c.id = f.ConnectionID
+	case "members":
+		for _, m := range f.Members {
+			if !c.left[m.ConnectionID] {
+				c.online[m.ConnectionID] = m.Name
+			}
+		}
+	case "user_joined":
+		if !c.left[f.ConnectionID] {
+			c.online[f.ConnectionID] = f.Name
+		}
+	case "user_left":
+		c.left[f.ConnectionID] = true
+		delete(c.online, f.ConnectionID)
+	default:
+		return
+	}
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+// ownID returns the client's connection id, waiting for its history frame.
+func (c *client) ownID() string {
+	c.t.Helper()
+	deadline := time.After(wait)
+	for {
+		c.mu.Lock()
+		id := c.id
+		c.mu.Unlock()
+		if id != "" {
+			return id
+		}
+		select {
+		case <-c.changed:
+		case <-deadline:
+			c.t.Fatal("no history frame")
+		}
+	}
+}
+
+// waitOnline waits until the names of the members online are exactly names (in any
+// order), and returns them by connection id.
+func (c *client) waitOnline(names ...string) map[string]string {
+	c.t.Helper()
+	slices.Sort(names)
+	deadline := time.After(wait)
+	for {
+		c.mu.Lock()
+		var got []string
+		for _, n := range c.online {
+			got = append(got, n)
+		}
+		snapshot := make(map[string]string, len(c.online))
+		for id, n := range c.online {
+			snapshot[id] = n
+		}
+		c.mu.Unlock()
+		slices.Sort(got)
+		if slices.Equal(got, names) {
+			return snapshot
+		}
+		select {
+		case <-c.changed:
+		case <-deadline:
+			c.t.Fatalf("members online %v, want %v", got, names)
+		}
+	}
 }
 
 func wsURL(addr, room, name string) string {
@@ -191,7 +281,8 @@ func dial(t testing.TB, addr, room, name string) *client {
 		t.Fatalf("dial %s as %s: %v (response %v)", room, name, err, resp)
 	}
 	conn.SetReadLimit(1 << 20)
-	c := &client{t: t, conn: conn, frames: make(chan frame, 4096), closed: make(chan error, 1)}
+	c := &client{t: t, conn: conn, frames: make(chan frame, 4096), closed: make(chan error, 1),
+		online: make(map[string]string), left: make(map[string]bool), changed: make(chan struct{}, 1)}
 	go func() {
 		for {
 			_, data, err := conn.Read(context.Background())
@@ -207,6 +298,7 @@ func dial(t testing.TB, addr, room, name string) *client {
 				return
 			}
 			f.Raw = string(data)
+			c.follow(f)
 			c.frames <- f
 		}
 	}()
@@ -286,11 +378,22 @@ func (c *client) closeStatus() websocket.StatusCode {
 func (c *client) collect(last string) []string {
 	c.t.Helper()
 	var texts []string
+	for _, f := range c.collectFrames(last) {
+		texts = append(texts, f.Text)
+	}
+	return texts
+}
+
+// collectFrames reads frames of type message until one has text last, and returns them
+// in order.
+func (c *client) collectFrames(last string) []frame {
+	c.t.Helper()
+	var frames []frame
 	for {
 		f := c.next(ofType("message"))
-		texts = append(texts, f.Text)
+		frames = append(frames, f)
 		if f.Text == last {
-			return texts
+			return frames
 		}
 	}
 }

@@ -8,13 +8,16 @@ const (
 	DefaultPresenceTopic = "chat.presence"
 )
 
-// MessageSent is published when a member sends a message to a room.
+// MessageSent is published when a member sends a message to a room. ConnectionID is
+// the sender's connection, which tells apart two members of one name (empty in messages
+// of a history store that does not keep it).
 type MessageSent struct {
-	Room      string    `json:"room"`
-	Name      string    `json:"name"`
-	Text      string    `json:"text"`
-	SentAt    time.Time `json:"sent_at"`
-	MessageID string    `json:"message_id"`
+	Room         string    `json:"room"`
+	Name         string    `json:"name"`
+	Text         string    `json:"text"`
+	SentAt       time.Time `json:"sent_at"`
+	MessageID    string    `json:"message_id"`
+	ConnectionID string    `json:"connection_id,omitempty"`
 }
 
 // EventName implements event.Event.
@@ -51,3 +54,24 @@ func (UserLeft) EventName() string { return "chat.user_left" }
 
 // EventVersion implements event.Event.
 func (UserLeft) EventVersion() int { return 1 }
+
+// Member is one connection in a room.
+type Member struct {
+	Name         string `json:"name"`
+	ConnectionID string `json:"connection_id"`
+}
+
+// MembersPresent answers a UserJoined: an instance lists the members of the room
+// connected to it for the joining connection To, which so learns who was there before
+// it joined.
+type MembersPresent struct {
+	Room    string   `json:"room"`
+	To      string   `json:"to"`
+	Members []Member `json:"members"`
+}
+
+// EventName implements event.Event.
+func (MembersPresent) EventName() string { return "chat.members_present" }
+
+// EventVersion implements event.Event.
+func (MembersPresent) EventVersion() int { return 1 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/coder/websocket"
 )
 
 // Limits of what a client may send.
@@ -27,7 +29,16 @@ const (
 	TypeUserJoined = "user_joined"
 	TypeUserLeft   = "user_left"
 	TypeHistory    = "history"
+	TypeMembers    = "members"
 )
+
+// StatusRefused is the close status of a connection refused after the upgrade, for an
+// invalid room or name; the close reason says why. Reconnecting with the same room and
+// name is refused again.
+const StatusRefused websocket.StatusCode = 4400
+
+// maxCloseReasonBytes is the longest close reason a close frame carries.
+const maxCloseReasonBytes = 123
 
 // clientFrame is what a client sends.
 type clientFrame struct {
@@ -62,12 +73,20 @@ type leftFrame struct {
 	UserLeft
 }
 
-// historyFrame is the first frame a member receives: the room's recent messages,
-// oldest first.
+// membersFrame tells a member who else is in its room.
+type membersFrame struct {
+	Type    string   `json:"type"`
+	Room    string   `json:"room"`
+	Members []Member `json:"members"`
+}
+
+// historyFrame is the first frame a member receives: its own connection id and the
+// room's recent messages, oldest first.
 type historyFrame struct {
-	Type     string        `json:"type"`
-	Room     string        `json:"room"`
-	Messages []MessageSent `json:"messages"`
+	Type         string        `json:"type"`
+	Room         string        `json:"room"`
+	ConnectionID string        `json:"connection_id"`
+	Messages     []MessageSent `json:"messages"`
 }
 
 // ValidName reports why s is not a valid room or member name: 1 to MaxNameBytes
@@ -100,4 +119,16 @@ func checkText(text string) string {
 		return "text is not valid UTF-8"
 	}
 	return ""
+}
+
+// closeReason cuts reason to what a close frame carries, at a character boundary.
+func closeReason(reason string) string {
+	if len(reason) <= maxCloseReasonBytes {
+		return reason
+	}
+	cut := maxCloseReasonBytes
+	for cut > 0 && !utf8.RuneStart(reason[cut]) {
+		cut--
+	}
+	return reason[:cut]
 }

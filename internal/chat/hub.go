@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"encoding/json"
+	"sort"
 	"sync"
 
 	"github.com/coder/websocket"
@@ -14,8 +16,8 @@ type hub struct {
 	mu     sync.Mutex
 	rooms  map[string]*room
 	closed bool
-	// conns counts connections from join to the end of their handler, so Close can wait
-	// for them.
+	// conns counts connections from join to the end of their handler, and the member
+	// lists being published (track), so close can wait for them.
 	conns sync.WaitGroup
 }
 
@@ -84,31 +86,112 @@ func (h *hub) leave(c *client) {
 	}
 }
 
-// deliver queues data for every local member of roomName. A non-empty messageID that the
-// room has already seen is a redelivery and is dropped. It never blocks: a member whose
-// queue is full is dropped.
-func (h *hub) deliver(roomName, messageID string, data []byte) {
+// deliver queues data for every local member of roomName and reports whether the room
+// has local members and had not seen messageID. A non-empty messageID that the room has
+// already seen is a redelivery and is dropped. It never blocks: a member whose queue is
+// full is dropped.
+func (h *hub) deliver(roomName, messageID string, data []byte) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	r := h.rooms[roomName]
 	if r == nil {
-		return
+		return false
 	}
 	if messageID != "" && !r.seen.add(messageID) {
-		return
+		return false
 	}
 	for c := range r.members {
-		if !c.ready {
-			if len(c.pending) >= cap(c.send) {
-				c.close(websocket.StatusPolicyViolation, "too slow")
-				continue
-			}
-			c.pending = append(c.pending, pendingFrame{messageID: messageID, data: data})
+		h.queue(c, messageID, data)
+	}
+	return true
+}
+
+// queue queues data for c, or holds it back while c is not ready. The caller holds mu.
+func (h *hub) queue(c *client, messageID string, data []byte) {
+	if !c.ready {
+		if len(c.pending) >= cap(c.send) {
+			c.close(websocket.StatusPolicyViolation, "too slow")
+			return
+		}
+		c.pending = append(c.pending, pendingFrame{messageID: messageID, data: data})
+		return
+	}
+	c.enqueue(data)
+}
+
+// others returns the local members of roomName except the connection except, ordered by
+// name, and whether except is a local member.
+func (h *hub) others(roomName, except string) (members []Member, local bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := h.rooms[roomName]
+	if r == nil {
+		return nil, false
+	}
+	for c := range r.members {
+		if c.id == except {
+			local = true
 			continue
 		}
-		c.enqueue(data)
+		members = append(members, Member{Name: c.name, ConnectionID: c.id})
 	}
+	sort.Slice(members, func(i, j int) bool {
+		if members[i].Name != members[j].Name {
+			return members[i].Name < members[j].Name
+		}
+		return members[i].ConnectionID < members[j].ConnectionID
+	})
+	return members, local
 }
+
+// present sends the local member to of roomName a members frame with members, leaving
+// out those the room has seen leave (a list taken before they left may arrive after).
+func (h *hub) present(roomName, to string, members []Member) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := h.rooms[roomName]
+	if r == nil {
+		return nil
+	}
+	var target *client
+	for c := range r.members {
+		if c.id == to {
+			target = c
+			break
+		}
+	}
+	if target == nil {
+		return nil
+	}
+	kept := make([]Member, 0, len(members))
+	for _, m := range members {
+		if !r.seen.has(leftKey(m.ConnectionID)) {
+			kept = append(kept, m)
+		}
+	}
+	data, err := json.Marshal(membersFrame{Type: TypeMembers, Room: roomName, Members: kept})
+	if err != nil {
+		return err
+	}
+	h.queue(target, "", data)
+	return nil
+}
+
+// track counts one piece of work that close must wait for, and reports false once the
+// hub is closed. The caller calls conns.Done when the work is done.
+func (h *hub) track() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.conns.Add(1)
+	return true
+}
+
+// joinedKey and leftKey are the ids under which a room remembers presence events.
+func joinedKey(connectionID string) string { return "joined:" + connectionID }
+func leftKey(connectionID string) string   { return "left:" + connectionID }
 
 // members returns the number of local members of roomName.
 func (h *hub) members(roomName string) int {
@@ -143,6 +226,12 @@ type idSet struct {
 
 func newIDSet(n int) idSet {
 	return idSet{ids: make(map[string]struct{}, n), ring: make([]string, n)}
+}
+
+// has reports whether id is among the last n ids added.
+func (s *idSet) has(id string) bool {
+	_, ok := s.ids[id]
+	return ok
 }
 
 // add records id and reports whether it was new.

@@ -85,3 +85,52 @@ func TestValidName(t *testing.T) {
 		}
 	}
 }
+
+// TestPresentLeavesOutLeftMembers checks that a member list reaches only its joining
+// connection and leaves out the members the room has seen leave: a list taken before a
+// member left may arrive after its user_left.
+func TestPresentLeavesOutLeftMembers(t *testing.T) {
+	h := newHub()
+	joiner := readyClient(h, "joiner", 16)
+	other := readyClient(h, "other", 16)
+	h.deliver("r", leftKey("gone"), []byte("gone left"))
+	<-joiner.send
+	<-other.send
+	members := []Member{{Name: "gone", ConnectionID: "gone"}, {Name: "stays", ConnectionID: "stays"}}
+	if err := h.present("r", "joiner", members); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.present("r", "nobody", members); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.present("other-room", "joiner", members); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"type":"members","room":"r","members":[{"name":"stays","connection_id":"stays"}]}`
+	if len(joiner.send) != 1 {
+		t.Fatalf("joiner has %d frames, want 1", len(joiner.send))
+	}
+	if got := string(<-joiner.send); got != want {
+		t.Fatalf("members frame %s, want %s", got, want)
+	}
+	if len(other.send) != 0 {
+		t.Fatalf("a member list reached another member: %s", <-other.send)
+	}
+}
+
+// TestOthers checks the local member list a joiner is answered with: every other local
+// member, ordered by name then connection id, and whether the joiner is local.
+func TestOthers(t *testing.T) {
+	h := newHub()
+	for _, c := range []*client{newClient("c3", "r", "bob", 4), newClient("c2", "r", "alice", 4), newClient("c1", "r", "alice", 4), newClient("c0", "other", "zed", 4)} {
+		h.join(c)
+	}
+	got, local := h.others("r", "c3")
+	want := []Member{{"alice", "c1"}, {"alice", "c2"}}
+	if !local || len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("others = %v, %v; want %v, true", got, local, want)
+	}
+	if got, local := h.others("r", "elsewhere"); local || len(got) != 3 {
+		t.Fatalf("others for a remote joiner = %v, %v; want the 3 local members, false", got, local)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -109,8 +110,8 @@ type Service struct {
 }
 
 // NewService returns a Service. Deliveries come from the caller: hand every MessageSent,
-// UserJoined and UserLeft received from the broker to DeliverMessage, DeliverJoined and
-// DeliverLeft (handlers.NewChatFanout does).
+// UserJoined, UserLeft and MembersPresent received from the broker to DeliverMessage,
+// DeliverJoined, DeliverLeft and DeliverPresent (handlers.NewChatFanout does).
 func NewService(cfg Config) (*Service, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -141,7 +142,8 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Run waits for ctx to be done, then closes every connection with status 1001 and waits
-// for their handlers, which publish the members' UserLeft events. It returns nil.
+// for their handlers, which publish the members' UserLeft events, and for the member
+// lists being published. It returns nil.
 func (s *Service) Run(ctx context.Context) error {
 	<-ctx.Done()
 	s.hub.close()
@@ -161,13 +163,33 @@ func (s *Service) DeliverMessage(ev *MessageSent) error {
 	return nil
 }
 
-// DeliverJoined sends ev to the local members of its room.
+// DeliverJoined sends ev to the local members of its room, and lets the joining
+// connection know who was there before it: a joiner connected to this instance gets a
+// members frame of the other local members, one connected elsewhere gets them through a
+// MembersPresent event published in the background.
 func (s *Service) DeliverJoined(ev *UserJoined) error {
 	data, err := json.Marshal(joinedFrame{Type: TypeUserJoined, UserJoined: *ev})
 	if err != nil {
 		return fmt.Errorf("encode user_joined frame: %w", err)
 	}
-	s.hub.deliver(ev.Room, "joined:"+ev.ConnectionID, data)
+	if !s.hub.deliver(ev.Room, joinedKey(ev.ConnectionID), data) {
+		return nil // no local member, or a redelivery already answered
+	}
+	members, local := s.hub.others(ev.Room, ev.ConnectionID)
+	if local {
+		if err := s.hub.present(ev.Room, ev.ConnectionID, members); err != nil {
+			return fmt.Errorf("encode members frame: %w", err)
+		}
+		return nil
+	}
+	if len(members) == 0 || !s.hub.track() {
+		return nil
+	}
+	go func() {
+		defer s.hub.conns.Done()
+		logger := s.cfg.Logger.With("room", ev.Room, "to", ev.ConnectionID)
+		s.publish(context.Background(), &MembersPresent{Room: ev.Room, To: ev.ConnectionID, Members: members}, logger)
+	}()
 	return nil
 }
 
@@ -177,29 +199,35 @@ func (s *Service) DeliverLeft(ev *UserLeft) error {
 	if err != nil {
 		return fmt.Errorf("encode user_left frame: %w", err)
 	}
-	s.hub.deliver(ev.Room, "left:"+ev.ConnectionID, data)
+	s.hub.deliver(ev.Room, leftKey(ev.ConnectionID), data)
 	return nil
 }
 
+// DeliverPresent sends the members ev lists to its joining connection when that is
+// connected to this instance, without the members that have left since.
+func (s *Service) DeliverPresent(ev *MembersPresent) error {
+	if err := s.hub.present(ev.Room, ev.To, ev.Members); err != nil {
+		return fmt.Errorf("encode members frame: %w", err)
+	}
+	return nil
+}
+
+// serveWS upgrades the connection, then checks room and name: a refusal is a close
+// frame with StatusRefused and the reason, which a browser page can read (the body of
+// an HTTP error before the upgrade it cannot).
 func (s *Service) serveWS(w http.ResponseWriter, r *http.Request) {
 	roomName, name := r.URL.Query().Get("room"), r.URL.Query().Get("name")
-	var errs []error
-	if err := ValidName(roomName); err != nil {
-		errs = append(errs, fmt.Errorf("room %w", err))
-	}
-	if err := ValidName(name); err != nil {
-		errs = append(errs, fmt.Errorf("name %w", err))
-	}
-	if err := errors.Join(errs...); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.OriginPatterns})
 	if err != nil {
 		s.cfg.Logger.InfoContext(r.Context(), "websocket refused", "error", err)
 		return // Accept has answered.
 	}
 	conn.SetReadLimit(MaxFrameBytes)
+	if reason := joinRefusal(roomName, name); reason != "" {
+		s.cfg.Logger.InfoContext(r.Context(), "chat join refused", "reason", reason)
+		_ = conn.Close(StatusRefused, closeReason(reason))
+		return
+	}
 
 	c := newClient(s.cfg.NewID(), roomName, name, s.cfg.QueueSize)
 	if !s.hub.join(c) {
@@ -244,7 +272,7 @@ func (s *Service) sendHistory(ctx context.Context, c *client, logger *slog.Logge
 	for _, m := range msgs {
 		ids[m.MessageID] = true
 	}
-	data, err := json.Marshal(historyFrame{Type: TypeHistory, Room: c.room, Messages: msgs})
+	data, err := json.Marshal(historyFrame{Type: TypeHistory, Room: c.room, ConnectionID: c.id, Messages: msgs})
 	if err != nil {
 		logger.ErrorContext(ctx, "encode history frame", "error", err)
 		data = []byte(`{"type":"history","messages":[]}`)
@@ -313,7 +341,7 @@ func (s *Service) handleFrame(ctx context.Context, c *client, typ websocket.Mess
 		res.Reason = reason
 		return res
 	}
-	msg := &MessageSent{Room: c.room, Name: c.name, Text: f.Text, SentAt: s.cfg.Now().UTC(), MessageID: s.cfg.NewID()}
+	msg := &MessageSent{Room: c.room, Name: c.name, Text: f.Text, SentAt: s.cfg.Now().UTC(), MessageID: s.cfg.NewID(), ConnectionID: c.id}
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultPublishTimeout)
 	defer cancel()
 	if err := s.cfg.History.Append(pctx, msg); err != nil {
@@ -328,4 +356,16 @@ func (s *Service) handleFrame(ctx context.Context, c *client, typ websocket.Mess
 	}
 	res.OK, res.MessageID = true, msg.MessageID
 	return res
+}
+
+// joinRefusal says why a connection may not join room as name, or "" when it may.
+func joinRefusal(room, name string) string {
+	var reasons []string
+	if err := ValidName(room); err != nil {
+		reasons = append(reasons, "room "+err.Error())
+	}
+	if err := ValidName(name); err != nil {
+		reasons = append(reasons, "name "+err.Error())
+	}
+	return strings.Join(reasons, "; ")
 }

@@ -36,8 +36,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Addr is the HTTP address (default DefaultAddr; ":0" picks a free port).
 	Addr string
-	// MessagesTopic and PresenceTopic are the topics of the chat events (defaults
-	// chat.DefaultMessagesTopic and chat.DefaultPresenceTopic).
+	// MessagesTopic carries MessageSent, PresenceTopic UserJoined, UserLeft and
+	// MembersPresent (defaults chat.DefaultMessagesTopic and chat.DefaultPresenceTopic).
 	MessagesTopic, PresenceTopic string
 	// Chat tunes the chat service; its Events, History and Logger are set by New.
 	Chat chat.Config
@@ -105,9 +105,10 @@ func New(cfg Config) (*App, error) {
 		return nil, fmt.Errorf("chat app: %w", err)
 	}
 	topics := map[string]string{
-		chat.MessageSent{}.EventName(): cfg.MessagesTopic,
-		chat.UserJoined{}.EventName():  cfg.PresenceTopic,
-		chat.UserLeft{}.EventName():    cfg.PresenceTopic,
+		chat.MessageSent{}.EventName():    cfg.MessagesTopic,
+		chat.UserJoined{}.EventName():     cfg.PresenceTopic,
+		chat.UserLeft{}.EventName():       cfg.PresenceTopic,
+		chat.MembersPresent{}.EventName(): cfg.PresenceTopic,
 	}
 	events, err := event.NewBus(cfg.Bus.Publisher(), event.BusConfig{
 		Source: Source,
