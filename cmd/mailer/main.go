@@ -1,9 +1,10 @@
 // Command mailer is the mailer of the registration example: it runs the
 // send-verification-email (users.registered) and send-welcome-email (users.verified)
-// handlers, sends their emails over SMTP and publishes mail.sent. Its HTTP server
-// answers only GET /metrics (Prometheus), GET /healthz (liveness) and GET /readyz
-// (every transport and the users database); messages are traced when the OTEL_*
-// variables configure an exporter.
+// handlers, sends their emails over SMTP and publishes mail.sent, and logs each email
+// sent by Message-ID and user id. Its HTTP server answers only GET /metrics
+// (Prometheus), GET /healthz (liveness) and GET /readyz (every transport, the users
+// database and the SMTP server, connected to at most every 5 s); messages are traced
+// when the OTEL_* variables configure an exporter.
 //
 // On SIGINT or SIGTERM it reports "draining" on /readyz, stops consuming and lets the
 // handlers in flight finish (at most the shutdown timeout), then stops the HTTP server
@@ -16,7 +17,9 @@
 //	                                     the DSN of the outbox transport of users.registered)
 //	-smtp-addr    MILLRACE_SMTP_ADDR     SMTP server (default 127.0.0.1:1025)
 //	-from         MILLRACE_MAIL_FROM     sender address
-//	-public-url   MILLRACE_PUBLIC_URL    base URL of verification links (default http://localhost:8081)
+//	-public-url   MILLRACE_PUBLIC_URL    base URL of verification links, the users service's
+//	                                     address (default http://localhost:8081, from the
+//	                                     users service's default :8081; the log says which)
 //	-token-ttl    MILLRACE_TOKEN_TTL     verification link lifetime (default 24h)
 //	-http-addr    MILLRACE_HTTP_ADDR     metrics and health listen address (default :8082)
 //	-shutdown-timeout MILLRACE_SHUTDOWN_TIMEOUT  bound of each shutdown step (default 15s)

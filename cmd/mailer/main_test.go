@@ -4,12 +4,16 @@ import (
 	"context"
 	"flag"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
 
 	"github.com/millrace/millrace/internal/testenv"
 
@@ -39,58 +43,130 @@ func TestBadSenderFails(t *testing.T) {
 	}
 }
 
-// TestRunsAndShutsDown starts the mailer on the local profile with its SQLite database
-// in a temporary folder: it serves /healthz, /readyz (naming both transports and the
-// users database) and /metrics, and cancelling the context (SIGTERM) ends run with
-// exit 0 and closes the HTTP server.
-func TestRunsAndShutsDown(t *testing.T) {
+// startSMTP runs an SMTP server (emersion/go-smtp) on 127.0.0.1:0 that accepts every
+// email, and returns its address.
+func startSMTP(t *testing.T) string {
+	t.Helper()
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return session{}, nil }))
+	srv.Domain = "localhost"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close(); <-done })
+	return ln.Addr().String()
+}
+
+type session struct{}
+
+func (session) Reset()                               {}
+func (session) Logout() error                        { return nil }
+func (session) Mail(string, *smtp.MailOptions) error { return nil }
+func (session) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (session) Data(r io.Reader) error               { _, err := io.Copy(io.Discard, r); return err }
+
+// startMailer runs the mailer on the local profile with its SQLite database in a
+// temporary folder, its HTTP server on 127.0.0.1:0 and the SMTP server smtpAddr, and
+// returns its base URL, its log and a function that stops it and returns its exit
+// code.
+func startMailer(t *testing.T, smtpAddr string) (string, *testenv.Buffer, func() int) {
+	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("MILLRACE_SQLITE_PATH", filepath.Join(dir, "m.db")) // read by the local profile
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	ready := make(chan *signup.Mailer, 1)
 	done := make(chan int, 1)
-	var stderr testenv.Buffer
+	stderr := &testenv.Buffer{}
 	getenv := func(k string) string {
-		if k == "MILLRACE_HTTP_ADDR" {
+		switch k {
+		case "MILLRACE_HTTP_ADDR":
 			return "127.0.0.1:0"
+		case "MILLRACE_SMTP_ADDR":
+			return smtpAddr
 		}
 		return os.Getenv(k)
 	}
-	go func() { done <- run(ctx, nil, getenv, &stderr, func(m *signup.Mailer) { ready <- m }) }()
-	var base string
+	go func() { done <- run(ctx, nil, getenv, stderr, func(m *signup.Mailer) { ready <- m }) }()
 	select {
 	case m := <-ready:
-		base = "http://" + m.HTTP.Addr()
+		if _, err := os.Stat(filepath.Join(dir, "m.db")); err != nil {
+			t.Errorf("users database not created in the folder the profile names: %v", err)
+		}
+		var (
+			once sync.Once
+			code = -1
+		)
+		stop := func() int {
+			once.Do(func() {
+				cancel()
+				select {
+				case code = <-done:
+				case <-time.After(30 * time.Second):
+					t.Error("no shutdown")
+				}
+			})
+			return code
+		}
+		t.Cleanup(func() { stop() })
+		return "http://" + m.HTTP.Addr(), stderr, stop
 	case code := <-done:
+		cancel()
 		t.Fatalf("exit %d before running:\n%s", code, stderr.String())
 	case <-time.After(30 * time.Second):
+		cancel()
 		t.Fatal("mailer never ran")
 	}
-	if _, err := os.Stat(filepath.Join(dir, "m.db")); err != nil {
-		t.Errorf("users database not created in the folder the profile names: %v", err)
+	return "", nil, nil
+}
+
+// TestRunsAndShutsDown starts the mailer on the local profile: it serves /healthz,
+// /readyz (naming both transports, the users database and the SMTP server) and
+// /metrics, and cancelling the context (SIGTERM) ends run with exit 0 and closes the
+// HTTP server. Its verification links point at the users service's default address,
+// not at the mailer's own, and the log says so.
+func TestRunsAndShutsDown(t *testing.T) {
+	base, stderr, stop := startMailer(t, startSMTP(t))
+	if want := "public_url=http://localhost:8081"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("log lacks %q:\n%s", want, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "public_url="+base) {
+		t.Errorf("verification links point at the mailer's own address %s", base)
 	}
 	for path, want := range map[string][]string{
 		"/healthz": nil,
-		"/readyz":  {`"status":"ready"`, `"transport:memory":"ok"`, `"transport:sqlite":"ok"`, `"database:users":"ok"`},
+		"/readyz":  {`"status":"ready"`, `"transport:memory":"ok"`, `"transport:sqlite":"ok"`, `"database:users":"ok"`, `"smtp":"ok"`},
 		"/metrics": {"process_start_time_seconds"},
 	} {
 		expectGet(t, base+path, http.StatusOK, want...)
 	}
 	expectGet(t, base+"/users", http.StatusNotFound)
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("exit %d after shutdown, want 0:\n%s", code, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no shutdown")
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d after shutdown, want 0:\n%s", code, stderr.String())
 	}
 	if resp, err := http.Get(base + "/healthz"); err == nil {
 		resp.Body.Close()
 		t.Error("HTTP server still serving after shutdown")
 	}
+}
+
+// TestNotReadyWithoutSMTP starts the mailer with an SMTP address nothing listens on:
+// it logs a warning naming the SMTP server and /readyz answers 503 naming the "smtp"
+// check, while the other checks pass.
+func TestNotReadyWithoutSMTP(t *testing.T) {
+	base, stderr, _ := startMailer(t, "127.0.0.1:1")
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stderr.String(), "smtp server unusable") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning about the SMTP server in the log:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(stderr.String(), "127.0.0.1:1") {
+		t.Errorf("the warning does not name the SMTP address:\n%s", stderr.String())
+	}
+	expectGet(t, base+"/readyz", http.StatusServiceUnavailable, `"status":"not ready"`, `"failing":["smtp"]`, `"database:users":"ok"`)
 }
 
 // TestDefaultHTTPAddr checks that the mailer's HTTP server defaults to

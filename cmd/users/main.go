@@ -1,7 +1,8 @@
 // Command users is the users service of the registration example: the HTTP API
 // (POST /users, GET /users/verify, GET /users/{id}, GET /stats), the outbox relay that
 // moves users.* events from the users database to their transport, and the
-// update-user-stats handler. The same server answers GET /metrics (Prometheus),
+// update-user-stats handler. Its log names the URL it is reached at, the mailer's
+// MILLRACE_PUBLIC_URL when that is not http://localhost:8081. The same server answers GET /metrics (Prometheus),
 // GET /healthz (liveness) and GET /readyz (every transport and the users database);
 // requests and messages are traced when the OTEL_* variables configure an exporter.
 //
@@ -16,7 +17,6 @@
 //	-database-dsn MILLRACE_DATABASE_DSN         users database (default: the DSN of the
 //	                                            outbox transport of users.registered)
 //	-http-addr    MILLRACE_HTTP_ADDR            listen address (default :8081)
-//	-public-url   MILLRACE_PUBLIC_URL           base URL of links (default http://localhost:8081)
 //	-outbox-poll  MILLRACE_OUTBOX_POLL_INTERVAL relay poll interval (default 10ms)
 //	-outbox-in-flight MILLRACE_OUTBOX_IN_FLIGHT events the relay publishes at once;
 //	                                            1 keeps commit order (default 16)
@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	fs := flag.NewFlagSet("users", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	f := s.RegisterFlags(fs, getenv, "topology", "log-level", "database-dsn", "http-addr", "public-url", "outbox-poll", "outbox-in-flight", "token-ttl", "shutdown-timeout")
+	f := s.RegisterFlags(fs, getenv, "topology", "log-level", "database-dsn", "http-addr", "outbox-poll", "outbox-in-flight", "token-ttl", "shutdown-timeout")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return 1
 	}
 	defer cleanup()
-	logger.Info("users service listening", "addr", svc.HTTP.Addr(), "topology", f.Topology)
+	logger.Info("users service listening", "addr", svc.HTTP.Addr(), "url", signup.BaseURL(svc.HTTP.Addr()), "topology", f.Topology)
 	if ready != nil {
 		ready(svc)
 	}

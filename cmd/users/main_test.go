@@ -82,6 +82,9 @@ handlers:
 	case code := <-done:
 		t.Fatalf("exit %d before listening:\n%s", code, stderr.String())
 	}
+	if !strings.Contains(stderr.String(), "url="+base+" ") {
+		t.Errorf("the log does not name the URL %s the service is reached at:\n%s", base, stderr.String())
+	}
 	resp, err := http.Post(base+"/users", "application/json", strings.NewReader(`{"email":"a@example.com","name":"A","password":"0123456789"}`))
 	if err != nil {
 		t.Fatal(err)

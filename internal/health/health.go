@@ -215,6 +215,30 @@ func TransportChecks(b Transports) []Check {
 	return checks
 }
 
+// Cached returns c with its result kept for ttl, so a check that costs the dependency
+// something (a new SMTP connection) runs at most once per ttl however often /readyz is
+// asked. Callers arriving during a run wait for its result; a run cut short by its
+// caller's context is not kept.
+func Cached(c Check, ttl time.Duration) Check {
+	var (
+		mu  sync.Mutex
+		at  time.Time
+		err error
+	)
+	return Check{Name: c.Name, Func: func(ctx context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if !at.IsZero() && time.Since(at) < ttl {
+			return err
+		}
+		e := c.Func(ctx)
+		if ctx.Err() == nil {
+			at, err = time.Now(), e
+		}
+		return e
+	}}
+}
+
 // DB returns a check named "database:<name>" that pings db.
 func DB(name string, db *sql.DB) Check {
 	return Check{

@@ -277,3 +277,37 @@ func TestReadyzUnreachableTransport(t *testing.T) {
 		t.Errorf("/readyz = %d %+v, want 503 naming transport:dead", code, rep)
 	}
 }
+
+// TestCachedRunsOncePerTTL checks that a cached check keeps its result, a failure
+// included, for its ttl, and runs again once the ttl has passed.
+func TestCachedRunsOncePerTTL(t *testing.T) {
+	var runs atomic.Int32
+	fail := errors.New("smtp down")
+	check := func(context.Context) error { runs.Add(1); return fail }
+	c := health.Cached(health.Check{Name: "smtp", Func: check}, time.Hour)
+	for range 3 {
+		if err := c.Func(context.Background()); !errors.Is(err, fail) {
+			t.Fatalf("cached check returned %v, want %v", err, fail)
+		}
+	}
+	if n := runs.Load(); n != 1 {
+		t.Errorf("%d runs within the ttl, want 1", n)
+	}
+	runs.Store(0)
+	c = health.Cached(health.Check{Name: "smtp", Func: check}, time.Nanosecond)
+	for range 3 {
+		_ = c.Func(context.Background())
+	}
+	if n := runs.Load(); n != 3 {
+		t.Errorf("%d runs with an expired ttl, want 3", n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	runs.Store(0)
+	c = health.Cached(health.Check{Name: "smtp", Func: check}, time.Hour)
+	_ = c.Func(ctx)
+	_ = c.Func(context.Background())
+	if n := runs.Load(); n != 2 {
+		t.Errorf("%d runs, want 2: a run whose caller gave up is not kept", n)
+	}
+}

@@ -3,6 +3,7 @@ package signup
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/millrace/millrace/internal/bus"
@@ -32,7 +33,9 @@ type App struct {
 }
 
 // Build assembles an App from the same providers the binaries use, sending email
-// through sender. The cleanup closes everything in reverse order.
+// through sender. Without s.PublicURL, verification links point at the address the
+// users HTTP server listens on (a ":0" port resolved). The cleanup closes everything in
+// reverse order.
 func Build(ctx context.Context, topo *topology.Topology, s Settings, sender mail.Sender, logger *slog.Logger) (*App, func(), error) {
 	var cleanups []func()
 	cleanup := func() {
@@ -72,7 +75,11 @@ func Build(ctx context.Context, topo *topology.Topology, s Settings, sender mail
 		return fail(err)
 	}
 	cleanups = append(cleanups, closeUsers)
-	m, closeMailer, err := NewMailer(s, topo, b, svc, sender, o, logger)
+	ms := s
+	if ms.PublicURL, err = s.publicURL(u.HTTP.Addr(), "the users service's address", logger); err != nil {
+		return fail(fmt.Errorf("mailer: %w", err))
+	}
+	m, closeMailer, err := NewMailer(ms, topo, b, svc, sender, o, logger)
 	if err != nil {
 		return fail(err)
 	}

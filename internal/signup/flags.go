@@ -31,7 +31,7 @@ func (s *Settings) RegisterFlags(fs *flag.FlagSet, getenv func(string) string, n
 		},
 		"from": func() { fs.StringVar(&s.From, "from", s.From, "sender address of emails (MILLRACE_MAIL_FROM)") },
 		"public-url": func() {
-			fs.StringVar(&s.PublicURL, "public-url", s.PublicURL, "base URL of verification links (MILLRACE_PUBLIC_URL)")
+			fs.StringVar(&s.PublicURL, "public-url", s.PublicURL, "base URL of verification links (MILLRACE_PUBLIC_URL; default: the users service's address)")
 		},
 		"outbox-poll": func() {
 			fs.DurationVar(&s.OutboxPoll, "outbox-poll", s.OutboxPoll, "outbox relay poll interval (MILLRACE_OUTBOX_POLL_INTERVAL)")

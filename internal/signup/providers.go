@@ -165,17 +165,47 @@ type Mailer struct {
 	HTTP *server.HTTP
 	// Obs holds the mailer's metrics, tracing and readiness checks.
 	Obs *observability.Observability
+
+	// smtpCheck is the readiness check of the SMTP server; nil for a sender that
+	// cannot be pinged.
+	smtpCheck func(context.Context) error
+	logger    *slog.Logger
+}
+
+// SMTPCheckTTL is how long the mailer's readiness keeps the result of connecting to
+// the SMTP server.
+const SMTPCheckTTL = 5 * time.Second
+
+// pinger is a sender that can check its server, as *mail.SMTP does.
+type pinger interface {
+	Ping(ctx context.Context) error
 }
 
 // NewMailer assembles the mailer: the email handlers sending through sender and
-// publishing mail.sent on the bus. It serves no HTTP (see ProvideMailer).
+// publishing mail.sent on the bus, verification links starting with s.PublicURL
+// (required here; Build and ProvideMailer fill it in). A sender that can be pinged (SMTP)
+// joins the readiness checks as "smtp", connecting at most once per SMTPCheckTTL; every
+// email sent is logged. It serves no HTTP (see ProvideMailer).
 func NewMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *users.Service, sender mail.Sender, o *observability.Observability, logger *slog.Logger) (*Mailer, func(), error) {
+	if s.PublicURL == "" {
+		return nil, nil, errors.New("mailer: no public URL for verification links")
+	}
+	logger = logger.With("service", SourceMailer)
+	var smtpCheck func(context.Context) error
+	if p, ok := sender.(pinger); ok {
+		check := health.Cached(health.Check{Name: "smtp", Func: p.Ping}, SMTPCheckTTL)
+		if err := o.Health.Add(check); err != nil {
+			return nil, nil, fmt.Errorf("mailer: %w", err)
+		}
+		smtpCheck = check.Func
+	}
+	sender = mail.Logged(sender, logger)
 	events, err := event.NewBus(b.Publisher(), event.BusConfig{Source: SourceMailer, Topic: users.TopicFunc(s.TopicPrefix),
 		Logger: logging.Watermill(logger)})
 	if err != nil {
 		return nil, nil, fmt.Errorf("mailer: %w", err)
 	}
-	rt, err := router.New(router.Config{Topology: topo, Bus: b, Logger: logger.With("service", SourceMailer),
+	rt, err := router.New(router.Config{Topology: topo, Bus: b, Logger: logger,
 		CloseTimeout: s.ShutdownTimeout, Instruments: o.Instruments(),
 		Handlers: []router.Handler{
 			handlers.NewSendVerificationEmail(handlers.VerificationEmail{Users: svc, Sender: sender, Events: events, PublicURL: s.PublicURL}),
@@ -184,7 +214,7 @@ func NewMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *users.Servi
 	if err != nil {
 		return nil, nil, fmt.Errorf("mailer: %w", err)
 	}
-	return &Mailer{Router: rt, Obs: o}, func() {
+	return &Mailer{Router: rt, Obs: o, smtpCheck: smtpCheck, logger: logger}, func() {
 		if err := rt.Close(); err != nil {
 			logger.Error("close mailer", "error", err)
 		}
@@ -193,11 +223,17 @@ func NewMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *users.Servi
 
 // ProvideMailer assembles the mailer of cmd/mailer: NewMailer, the users database in
 // its readiness checks, and an HTTP server on Settings.HTTPAddr serving only
-// /metrics, /healthz and /readyz.
+// /metrics, /healthz and /readyz. Without Settings.PublicURL, verification links point
+// at the users service's default address (DefaultHTTPAddr), not the mailer's own.
 func ProvideMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *users.Service, store *users.Store, sender mail.Sender, o *observability.Observability, logger *slog.Logger) (*Mailer, func(), error) {
 	if err := o.Health.Add(health.DB("users", store.DB())); err != nil {
 		return nil, nil, fmt.Errorf("mailer: %w", err)
 	}
+	base, err := s.publicURL(DefaultHTTPAddr, "the users service's default address "+DefaultHTTPAddr, logger)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mailer: %w", err)
+	}
+	s.PublicURL = base
 	m, closeMailer, err := NewMailer(s, topo, b, svc, sender, o, logger)
 	if err != nil {
 		return nil, nil, err
@@ -221,11 +257,28 @@ func ProvideMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *users.S
 
 // Run runs the email handlers until ctx is done. Then it reports not ready and stops
 // the router, whose handlers in flight finish within Settings.ShutdownTimeout; the
-// HTTP server, if any, stops last so that /readyz answers "draining" meanwhile.
+// HTTP server, if any, stops last so that /readyz answers "draining" meanwhile. At the
+// start it checks the SMTP server once and logs whether emails can go out.
 func (m *Mailer) Run(ctx context.Context) error {
-	stages := [][]server.Runner{{m.Router.Run}}
+	stages := [][]server.Runner{{m.Router.Run, m.checkSMTP}}
 	if m.HTTP != nil {
 		stages = append(stages, []server.Runner{m.HTTP.Run})
 	}
 	return runStages(ctx, m.Obs.Health.Drain, stages...)
+}
+
+// checkSMTP checks the SMTP server once, bounded by health.DefaultTimeout, and logs a
+// warning when emails cannot go out (they are retried meanwhile).
+func (m *Mailer) checkSMTP(ctx context.Context) error {
+	if m.smtpCheck == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, health.DefaultTimeout)
+	defer cancel()
+	if err := m.smtpCheck(ctx); err != nil {
+		m.logger.WarnContext(ctx, "smtp server unusable: emails are retried and /readyz reports not ready until it answers", "error", err)
+		return nil
+	}
+	m.logger.InfoContext(ctx, "smtp server ready")
+	return nil
 }

@@ -3,6 +3,9 @@ package signup
 import (
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +23,6 @@ const (
 	DefaultMailerHTTPAddr = ":8082"
 	DefaultSMTPAddr       = "127.0.0.1:1025"
 	DefaultFrom           = "millrace <no-reply@millrace.localhost>"
-	DefaultPublicURL      = "http://localhost:8081"
 )
 
 // Settings are the knobs of the registration services. Each has an environment
@@ -37,6 +39,8 @@ type Settings struct {
 	// From is the sender address of emails (MILLRACE_MAIL_FROM).
 	From string
 	// PublicURL is the base URL verification links point to (MILLRACE_PUBLIC_URL).
+	// Empty: the users service's address, BaseURL of the address it listens on when it
+	// runs in the same process (Build), else of DefaultHTTPAddr.
 	PublicURL string
 	// TopicPrefix is put before every event topic (MILLRACE_TOPIC_PREFIX, default none).
 	TopicPrefix string
@@ -66,7 +70,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		HTTPAddr:       or(getenv("MILLRACE_HTTP_ADDR"), DefaultHTTPAddr),
 		SMTPAddr:       or(getenv("MILLRACE_SMTP_ADDR"), DefaultSMTPAddr),
 		From:           or(getenv("MILLRACE_MAIL_FROM"), DefaultFrom),
-		PublicURL:      or(getenv("MILLRACE_PUBLIC_URL"), DefaultPublicURL),
+		PublicURL:      strings.TrimSpace(getenv("MILLRACE_PUBLIC_URL")),
 		TopicPrefix:    getenv("MILLRACE_TOPIC_PREFIX"),
 		OutboxTopic:    or(getenv("MILLRACE_OUTBOX_TOPIC"), outbox.DefaultTopic),
 		OutboxPoll:     outbox.DefaultPollInterval,
@@ -104,6 +108,38 @@ func or(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// BaseURL returns the http:// URL a client on this machine reaches a server listening
+// on addr (host:port) at: an unspecified host (":8081", "0.0.0.0:8081", "[::]:8081")
+// becomes localhost.
+func BaseURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// publicURL returns the base URL of verification links: s.PublicURL when set, else
+// BaseURL(usersAddr), the users service's address. It logs which one it is, and rejects
+// a URL that is not http(s)://host[:port][/path].
+func (s Settings) publicURL(usersAddr, origin string, logger *slog.Logger) (string, error) {
+	base := strings.TrimSuffix(s.PublicURL, "/")
+	if base == "" {
+		base = BaseURL(usersAddr)
+		logger.Info("verification links point at "+origin+"; set MILLRACE_PUBLIC_URL to change it", "public_url", base)
+		return base, nil
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("public URL %q (MILLRACE_PUBLIC_URL): want http(s)://host[:port][/path]", s.PublicURL)
+	}
+	logger.Info("verification links point at MILLRACE_PUBLIC_URL", "public_url", base)
+	return base, nil
 }
 
 // database returns the dialect and DSN of the users database: the dialect of the
