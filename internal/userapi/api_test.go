@@ -73,6 +73,8 @@ func TestRegisterRejectsBadInput(t *testing.T) {
 		{"blank name", "POST", `{"email":"a@example.com","name":"  ","password":"0123456789"}`, 400, []string{"name"}},
 		{"long name", "POST", `{"email":"a@example.com","name":"` + strings.Repeat("n", 101) + `","password":"0123456789"}`, 400, []string{"name"}},
 		{"short password", "POST", `{"email":"a@example.com","name":"A","password":"012345678"}`, 400, []string{"password"}},
+		{"password of ten spaces", "POST", `{"email":"a@example.com","name":"A","password":"          "}`, 400, []string{"password"}},
+		{"short password padded with spaces", "POST", `{"email":"a@example.com","name":"A","password":"  abcdefgh  "}`, 400, []string{"password"}},
 		{"wrong types", "POST", `{"email":1,"name":true,"password":null}`, 400, []string{"email", "name", "password"}},
 		{"unknown field", "POST", `{"email":"a@example.com","name":"A","password":"0123456789","admin":true}`, 400, []string{"admin"}},
 		{"every field bad", "POST", `{"email":"x","name":"","password":"short"}`, 400, []string{"email", "name", "password"}},

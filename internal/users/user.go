@@ -101,11 +101,11 @@ func (r Registration) Validate() error {
 	case n > MaxNameLength:
 		add("name", "must be at most %d characters", MaxNameLength)
 	}
-	switch n := utf8.RuneCountInString(r.Password); {
+	switch n := utf8.RuneCountInString(strings.TrimSpace(r.Password)); {
 	case r.Password == "":
 		add("password", "is required")
 	case n < MinPasswordLength:
-		add("password", "must be at least %d characters", MinPasswordLength)
+		add("password", "must be at least %d characters, not counting spaces at either end", MinPasswordLength)
 	case len(r.Password) > MaxPasswordLength:
 		add("password", "must be at most %d bytes", MaxPasswordLength)
 	}
