@@ -87,9 +87,10 @@ func TestSMTPRecoversOnFourthAttempt(t *testing.T) {
 	}
 }
 
-// TestSMTPDownForGoodPoisons rejects one recipient with 550 on every attempt: after the
-// policy's attempts the message goes to the poison topic with the SMTP error as its
-// reason, and the next user's email still goes out.
+// TestSMTPDownForGoodPoisons rejects one recipient with 550, a permanent reply (RFC
+// 5321): the message goes to the poison topic on the first attempt, not after the
+// policy's max_attempts, with the SMTP reply as its reason, and the next user's email
+// still goes out.
 func TestSMTPDownForGoodPoisons(t *testing.T) {
 	for _, p := range faultProfiles {
 		t.Run(p.name, func(t *testing.T) {
@@ -105,8 +106,8 @@ func TestSMTPDownForGoodPoisons(t *testing.T) {
 			if !strings.Contains(reason, "550") || !strings.Contains(reason, "mailbox unavailable") {
 				t.Errorf("poison reason %q does not carry the SMTP error", reason)
 			}
-			if n := st.smtp.attemptsFor("bounce@example.com"); n != 3 {
-				t.Errorf("%d SMTP attempts, want 3 (max_attempts)", n)
+			if n := st.smtp.attemptsFor("bounce@example.com"); n != 1 {
+				t.Errorf("%d SMTP attempts, want 1: a 5xx reply is not retried", n)
 			}
 			if n := len(st.smtp.to("bounce@example.com")); n != 0 {
 				t.Errorf("%d emails accepted for the rejected recipient", n)
