@@ -52,7 +52,7 @@ Settings not given as flags come from the environment (see examples/registration
 	cmd.Flags().StringVar(&dataDir, "data", "millrace-data", "folder of the SQLite database and the stored emails")
 	cmd.Flags().StringVar(&chatAddr, "chat-addr", chatapp.DefaultAddr, "HTTP listen address of the chat")
 	cmd.Flags().StringVar(&s.HTTPAddr, "http-addr", s.HTTPAddr, "HTTP listen address (MILLRACE_HTTP_ADDR)")
-	cmd.Flags().StringVar(&s.PublicURL, "public-url", s.PublicURL, "base URL of verification links (MILLRACE_PUBLIC_URL)")
+	cmd.Flags().StringVar(&s.PublicURL, "public-url", s.PublicURL, "base URL of verification links (MILLRACE_PUBLIC_URL; default: the address --http-addr serves)")
 	cmd.Flags().StringVar(&s.From, "from", s.From, "sender address of emails (MILLRACE_MAIL_FROM)")
 	return cmd
 }
