@@ -6,14 +6,16 @@
 //	trace: {store: pg}
 //
 // The log is one table (DefaultTable, millrace_delivery_log) in that transport's
-// database (PostgreSQL, MySQL/MariaDB or SQLite), created on first use. It holds two
-// kinds of rows, both keyed by correlation id:
+// database (PostgreSQL, MySQL/MariaDB or SQLite), created on first use. It holds three
+// kinds of rows, all keyed by correlation id:
 //
 //	publish  one per message published through the bus: message id, correlation and
 //	         causation ids, CloudEvents type, topic, transport, the handler that
 //	         published it (when it was published while handling a message), time
 //	outcome  one per delivery of a message to a handler: handler, result (ok,
 //	         poisoned, nacked), attempts, the last error as reason, time
+//	request  one per HTTP request (HTTPMiddleware): its id, which is the causation id
+//	         of the messages it published, method, path, status, service, time
 //
 // A Log records publishes as a message.PublisherDecorator (bus.Options) and outcomes
 // as a router.Instrument (router.Config):
@@ -34,8 +36,9 @@
 // keeps every row until Prune deletes the old ones.
 //
 // Tree reads the rows of one correlation id and links messages by causation id, each
-// with its handler outcomes, children under the outcome of the handler that published
-// them, everything in time order. WriteText prints a tree for people; Handler serves
+// with its handler outcomes: a message under the request or the message whose id is
+// its causation id, printed under the outcome of the handler that published it,
+// everything in time order. WriteText prints a tree for people; Handler serves
 // it as JSON at GET /trace/{correlation_id}. A service mounts the handler on its mux:
 //
 //	mux.Handle("/trace/", deliverylog.Handler(dl, logger))

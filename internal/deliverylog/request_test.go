@@ -33,6 +33,7 @@ func TestRequestsAreRoots(t *testing.T) {
 		}
 		msg := message.NewMessage("m-1", []byte(`{}`))
 		msg.Metadata.Set("correlation_id", correlation.ID(r.Context()))
+		msg.Metadata.Set("causation_id", correlation.Causation(r.Context()))
 		msg.Metadata.Set("ce_type", "users.registered.v1")
 		if err := pub.Publish("users.registered", msg); err != nil {
 			t.Error(err)
@@ -54,7 +55,7 @@ func TestRequestsAreRoots(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		tree, err = dl.Tree(context.Background(), "corr-users")
-		if err == nil && len(tree.Requests) == 1 && len(tree.Messages) == 1 {
+		if err == nil && len(tree.Requests) == 1 && len(tree.Requests[0].Messages) == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -64,6 +65,10 @@ func TestRequestsAreRoots(t *testing.T) {
 	}
 	if r := tree.Requests[0]; r.Method != http.MethodPost || r.Path != "/users" || r.Status != http.StatusCreated || r.Service != "users" {
 		t.Errorf("request = %+v", r)
+	}
+	if r := tree.Requests[0]; r.ID == "" || r.Messages[0].CausationID != r.ID || len(tree.Messages) != 0 {
+		t.Errorf("the event does not hang under its request: request id %q, event's causation %q, other roots %d",
+			r.ID, r.Messages[0].CausationID, len(tree.Messages))
 	}
 	var text strings.Builder
 	if err := deliverylog.WriteText(&text, tree, time.UTC); err != nil {
@@ -78,5 +83,71 @@ func TestRequestsAreRoots(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if _, err := dl.Tree(context.Background(), "corr-healthz"); err == nil {
 		t.Error("a /healthz request was recorded")
+	}
+}
+
+// TestEachRequestHoldsItsEvents: two requests of one flow (a sign-up, then the
+// verification that continues it) each print with the event it published under it,
+// in time order, rather than both requests first.
+func TestEachRequestHoldsItsEvents(t *testing.T) {
+	topo := storeTopology(t, topology.DialectSQLite, filepath.Join(t.TempDir(), "log.db"))
+	clk := newTick()
+	dl, err := deliverylog.Open(context.Background(), deliverylog.Config{Topology: topo, Now: clk.Now, FlushInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dl.Close()
+	pub, _ := dl.DecoratePublisher(nopPublisher{})
+	events := map[string]string{"/users": "users.registered", "/users/verify": "users.verified"}
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		topic := events[r.URL.Path]
+		msg := message.NewMessage("m-"+topic, []byte(`{}`))
+		msg.Metadata.Set("correlation_id", correlation.ID(r.Context()))
+		if c := correlation.Causation(r.Context()); c != "" {
+			msg.Metadata.Set("causation_id", c)
+		}
+		msg.Metadata.Set("ce_type", topic+".v1")
+		if err := pub.Publish(topic, msg); err != nil {
+			t.Error(err)
+		}
+	})
+	srv := httptest.NewServer(dl.HTTPMiddleware("users", correlation.Middleware(app)))
+	defer srv.Close()
+	for _, c := range []struct{ method, path string }{{http.MethodPost, "/users"}, {http.MethodGet, "/users/verify"}} {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, nil)
+		req.Header.Set(correlation.Header, "flow-1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	want := strings.Join([]string{
+		"POST /users -> 200 (users) T",
+		"  └ users.registered v1 (topic users.registered via rabbit) T",
+		"GET /users/verify -> 200 (users) T",
+		"  └ users.verified v1 (topic users.verified) T",
+	}, "\n")
+	var got string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tree, err := dl.Tree(context.Background(), "flow-1")
+		if err == nil {
+			var text strings.Builder
+			if err := deliverylog.WriteText(&text, tree, time.UTC); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(text.String(), "\n"), "\n")
+			for i, l := range lines {
+				lines[i] = clock.ReplaceAllString(l, "T")
+			}
+			if got = strings.Join(lines, "\n"); got == want {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tree of flow-1:\n%s\nwant:\n%s", got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -28,10 +28,11 @@ const (
 // Tree is the causal tree of one correlation id.
 type Tree struct {
 	CorrelationID string `json:"correlation_id"`
-	// Requests are the HTTP requests of the flow, in time order: where it started.
+	// Requests are the HTTP requests of the flow, in time order, each with the messages
+	// it published.
 	Requests []Request `json:"requests,omitempty"`
-	// Messages are the roots: messages whose cause is not in the log (the first event
-	// of a request), in time order.
+	// Messages are the roots that are not requests: messages whose cause is neither a
+	// message nor a request in the log, in time order.
 	Messages []*Message `json:"messages"`
 }
 
@@ -125,7 +126,7 @@ func build(correlationID string, rows []row) (*Tree, error) {
 		at := time.Unix(0, r.atNanos).UTC()
 		if r.kind == kindRequest {
 			status, _ := strconv.Atoi(r.outcome)
-			t.Requests = append(t.Requests, Request{Method: r.eventType, Path: r.topic, Status: status, Service: r.handler, Time: at})
+			t.Requests = append(t.Requests, Request{ID: r.messageID, Method: r.eventType, Path: r.topic, Status: status, Service: r.handler, Time: at})
 			continue
 		}
 		m := node(r)
@@ -141,10 +142,20 @@ func build(correlationID string, rows []row) (*Tree, error) {
 			m.Outcomes = append(m.Outcomes, Outcome{Handler: r.handler, Result: r.outcome, Attempts: r.attempts, Reason: r.reason, Time: at})
 		}
 	}
+	requests := map[string]*Request{}
+	for i := range t.Requests {
+		if id := t.Requests[i].ID; id != "" {
+			requests[id] = &t.Requests[i]
+		}
+	}
 	parents := map[*Message]*Message{}
 	for _, m := range order {
 		p, ok := byID[m.CausationID]
 		if !ok || m.CausationID == "" || descends(p, m, parents) {
+			if req, ok := requests[m.CausationID]; ok && m.CausationID != "" {
+				req.Messages = append(req.Messages, m)
+				continue
+			}
 			t.Messages = append(t.Messages, m)
 			continue
 		}
@@ -158,6 +169,9 @@ func build(correlationID string, rows []row) (*Tree, error) {
 		}
 	}
 	sortByTime(t.Messages)
+	for i := range t.Requests {
+		sortByTime(t.Requests[i].Messages)
+	}
 	for _, m := range order {
 		sortByTime(m.Children)
 	}
@@ -198,29 +212,39 @@ func (m *Message) Title() string {
 // TimeFormat is the layout of the times WriteText prints.
 const TimeFormat = "15:04:05.000"
 
-// WriteText prints the tree for people, one line per message and outcome, times in
-// loc:
+// WriteText prints the tree for people, one line per request, message and outcome,
+// the roots in time order, times in loc:
 //
 //	POST /users -> 201 (users) 12:00:01.100
 //	  └ users.registered v1 (topic users.registered via rabbit) 12:00:01.123
 //	    └ send-verification-email: ok after 2 retries
 //	      └ mail.sent v1 (topic mail.sent via rabbit) 12:00:01.456
 //	        └ audit: ok
+//	GET /users/verify -> 200 (users) 12:00:09.300
+//	  └ users.verified v1 (topic users.verified via rabbit) 12:00:09.310
+//	    └ send-welcome-email: ok
 //
-// A message appears under the outcome of the handler that published it.
+// A message appears under the request that published it, or under the outcome of the
+// handler that published it.
 func WriteText(w io.Writer, t *Tree, loc *time.Location) error {
 	var b strings.Builder
-	indent, prefix := "", ""
-	for _, r := range t.Requests {
-		fmt.Fprintf(&b, "%s %s -> %d", r.Method, r.Path, r.Status)
-		if r.Service != "" {
-			fmt.Fprintf(&b, " (%s)", r.Service)
+	reqs, msgs := t.Requests, t.Messages
+	for len(reqs) > 0 || len(msgs) > 0 {
+		if len(msgs) == 0 || len(reqs) > 0 && !msgs[0].Time.Before(reqs[0].Time) {
+			r := reqs[0]
+			reqs = reqs[1:]
+			fmt.Fprintf(&b, "%s %s -> %d", r.Method, r.Path, r.Status)
+			if r.Service != "" {
+				fmt.Fprintf(&b, " (%s)", r.Service)
+			}
+			fmt.Fprintf(&b, " %s\n", r.Time.In(loc).Format(TimeFormat))
+			for _, m := range r.Messages {
+				writeMessage(&b, m, "  ", "└ ", loc)
+			}
+			continue
 		}
-		fmt.Fprintf(&b, " %s\n", r.Time.In(loc).Format(TimeFormat))
-		indent, prefix = "  ", "└ "
-	}
-	for _, m := range t.Messages {
-		writeMessage(&b, m, indent, prefix, loc)
+		writeMessage(&b, msgs[0], "", "", loc)
+		msgs = msgs[1:]
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
