@@ -3,17 +3,22 @@ package chat
 import (
 	"context"
 	"database/sql"
-	"errors"
+	"embed"
 	"fmt"
-	"hash/fnv"
+	"io/fs"
 	"regexp"
 	"slices"
+
+	"github.com/millrace/millrace/internal/migrate"
+	"github.com/millrace/millrace/topology"
 )
 
 // DefaultSQLHistoryTable is the table of PostgresHistory.
 const DefaultSQLHistoryTable = "millrace_chat_history"
 
-var tableName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+// tableName leaves room for the version table, <table>_migrations, within PostgreSQL's
+// 63 bytes.
+var tableName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,51}$`)
 
 // PostgresHistory keeps every message in a PostgreSQL table, one row per message
 // (unique by message id), and reads each room's last ones in insertion order.
@@ -40,33 +45,21 @@ func NewPostgresHistory(ctx context.Context, db *sql.DB, table string) (*Postgre
 	return h, nil
 }
 
-// createTable creates the table under an advisory lock: concurrent CREATE TABLE IF NOT
-// EXISTS of one table can fail on PostgreSQL.
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// createTable brings the table to its newest schema version.
 func (h *PostgresHistory) createTable(ctx context.Context) error {
-	tx, err := h.db.BeginTx(ctx, nil)
+	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
 	}
-	f := fnv.New64a()
-	_, _ = f.Write([]byte("millrace schema " + h.table))
-	queries := []string{
-		"SELECT pg_advisory_xact_lock(" + fmt.Sprint(int64(f.Sum64())) + ")",
-		`CREATE TABLE IF NOT EXISTS ` + h.table + ` (
-			id BIGSERIAL PRIMARY KEY,
-			message_id TEXT NOT NULL UNIQUE,
-			room TEXT NOT NULL,
-			name TEXT NOT NULL,
-			text TEXT NOT NULL,
-			sent_at TIMESTAMPTZ NOT NULL
-		)`,
-		`CREATE INDEX IF NOT EXISTS ` + h.table + `_room_id ON ` + h.table + ` (room, id)`,
-	}
-	for _, q := range queries {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return errors.Join(err, tx.Rollback())
-		}
-	}
-	return tx.Commit()
+	return migrate.Up(ctx, h.db, migrate.Config{
+		Dialect:      topology.DialectPostgres,
+		VersionTable: h.table + "_migrations",
+		Migrations:   fsys,
+		Vars:         map[string]string{"Table": h.table},
+	})
 }
 
 // Append inserts msg; a message id already stored is ignored.

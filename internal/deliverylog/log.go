@@ -81,7 +81,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if !validIdentifier(c.Table) {
-		errs = append(errs, fmt.Errorf("table %q: use letters, digits and _ (at most 63 bytes)", c.Table))
+		errs = append(errs, fmt.Errorf("table %q: use letters, digits and _ (at most 52 bytes)", c.Table))
 	}
 	return errors.Join(errs...)
 }

@@ -3,13 +3,14 @@ package deliverylog
 import (
 	"context"
 	stdsql "database/sql"
-	"errors"
+	"embed"
 	"fmt"
-	"hash/fnv"
+	"io/fs"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/millrace/millrace/internal/migrate"
 	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
@@ -53,7 +54,9 @@ func (r row) args() []any {
 	return []any{r.kind, r.messageID, r.correlationID, r.causationID, r.eventType, r.topic, r.transport, r.handler, r.outcome, r.attempts, r.reason, r.atNanos}
 }
 
-var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+// identifier leaves room for the version table, <table>_migrations, within PostgreSQL's
+// 63 bytes.
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,51}$`)
 
 func validIdentifier(s string) bool { return identifier.MatchString(s) }
 
@@ -98,97 +101,28 @@ func (s *store) arg(n int) string {
 	return "?"
 }
 
-// init creates the table and its index if they do not exist.
+// migrations are the log table's schema versions, one folder per dialect; add a file
+// 0000N_what.sql to each to change it.
+//
+//go:embed migrations
+var migrations embed.FS
+
+// init brings the table to its newest schema version.
 func (s *store) init(ctx context.Context) error {
-	t := s.quoted()
-	idx := s.table + "_correlation"
-	switch s.dialect {
-	case topology.DialectPostgres:
-		// Concurrent CREATE TABLE IF NOT EXISTS of one table can fail on PostgreSQL;
-		// an advisory lock serializes the processes that create it.
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("create table %s: %w", s.table, err)
-		}
-		h := fnv.New64a()
-		h.Write([]byte("millrace delivery log " + s.table))
-		stmts := []string{
-			`CREATE TABLE IF NOT EXISTS ` + t + ` (
-				id BIGSERIAL PRIMARY KEY,
-				kind VARCHAR(16) NOT NULL,
-				message_id VARCHAR(255) NOT NULL,
-				correlation_id VARCHAR(255) NOT NULL,
-				causation_id VARCHAR(255) NOT NULL,
-				event_type VARCHAR(255) NOT NULL,
-				topic VARCHAR(255) NOT NULL,
-				transport VARCHAR(255) NOT NULL,
-				handler VARCHAR(255) NOT NULL,
-				outcome VARCHAR(16) NOT NULL,
-				attempts INTEGER NOT NULL,
-				reason TEXT NOT NULL,
-				at_ns BIGINT NOT NULL)`,
-			`CREATE INDEX IF NOT EXISTS "` + idx + `" ON ` + t + ` (correlation_id, at_ns)`,
-		}
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(h.Sum64())); err != nil {
-			return errors.Join(fmt.Errorf("create table %s: lock: %w", s.table, err), tx.Rollback())
-		}
-		for _, q := range stmts {
-			if _, err := tx.ExecContext(ctx, q); err != nil {
-				return errors.Join(fmt.Errorf("create table %s: %w", s.table, err), tx.Rollback())
-			}
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("create table %s: %w", s.table, err)
-		}
-		return nil
-	case topology.DialectMySQL:
-		_, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+t+` (
-			id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
-			kind VARCHAR(16) NOT NULL,
-			message_id VARCHAR(255) NOT NULL,
-			correlation_id VARCHAR(255) NOT NULL,
-			causation_id VARCHAR(255) NOT NULL,
-			event_type VARCHAR(255) NOT NULL,
-			topic VARCHAR(255) NOT NULL,
-			transport VARCHAR(255) NOT NULL,
-			handler VARCHAR(255) NOT NULL,
-			outcome VARCHAR(16) NOT NULL,
-			attempts INT NOT NULL,
-			reason TEXT NOT NULL,
-			at_ns BIGINT NOT NULL,
-			INDEX `+"`"+idx+"`"+` (correlation_id, at_ns)
-		) DEFAULT CHARSET=utf8mb4`)
-		if err != nil {
-			return fmt.Errorf("create table %s: %w", s.table, err)
-		}
-		return nil
-	case topology.DialectSQLite:
-		stmts := []string{
-			`CREATE TABLE IF NOT EXISTS ` + t + ` (
-				id INTEGER PRIMARY KEY AUTOINCREMENT,
-				kind TEXT NOT NULL,
-				message_id TEXT NOT NULL,
-				correlation_id TEXT NOT NULL,
-				causation_id TEXT NOT NULL,
-				event_type TEXT NOT NULL,
-				topic TEXT NOT NULL,
-				transport TEXT NOT NULL,
-				handler TEXT NOT NULL,
-				outcome TEXT NOT NULL,
-				attempts INTEGER NOT NULL,
-				reason TEXT NOT NULL,
-				at_ns INTEGER NOT NULL)`,
-			`CREATE INDEX IF NOT EXISTS "` + idx + `" ON ` + t + ` (correlation_id, at_ns)`,
-		}
-		for _, q := range stmts {
-			if _, err := s.db.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("create table %s: %w", s.table, err)
-			}
-		}
-		return nil
-	default:
-		return fmt.Errorf("unknown dialect %q", s.dialect)
+	fsys, err := fs.Sub(migrations, "migrations/"+s.dialect)
+	if err != nil {
+		return fmt.Errorf("create table %s: %w", s.table, err)
 	}
+	err = migrate.Up(ctx, s.db, migrate.Config{
+		Dialect:      s.dialect,
+		VersionTable: s.table + "_migrations",
+		Migrations:   fsys,
+		Vars:         map[string]string{"Table": s.table},
+	})
+	if err != nil {
+		return fmt.Errorf("create table %s: %w", s.table, err)
+	}
+	return nil
 }
 
 // insert writes rows with one multi-row INSERT.

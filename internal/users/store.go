@@ -4,12 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/millrace/millrace/internal/migrate"
 	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
@@ -70,42 +73,20 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Times are stored as Unix microseconds (BIGINT) so both dialects compare them alike.
-var schemaQueries = []string{
-	`CREATE TABLE IF NOT EXISTS users (
-		id TEXT PRIMARY KEY,
-		email TEXT NOT NULL UNIQUE,
-		name TEXT NOT NULL,
-		password_hash TEXT NOT NULL,
-		status TEXT NOT NULL,
-		created_at BIGINT NOT NULL,
-		verified_at BIGINT
-	)`,
-	`CREATE TABLE IF NOT EXISTS verification_tokens (
-		token_hash TEXT PRIMARY KEY,
-		user_id TEXT NOT NULL REFERENCES users (id),
-		created_at BIGINT NOT NULL,
-		expires_at BIGINT NOT NULL,
-		used_at BIGINT,
-		correlation_id TEXT NOT NULL DEFAULT ''
-	)`,
-	`CREATE TABLE IF NOT EXISTS processed_messages (
-		handler TEXT NOT NULL,
-		message_id TEXT NOT NULL,
-		processed_at BIGINT NOT NULL,
-		PRIMARY KEY (handler, message_id)
-	)`,
-	`CREATE TABLE IF NOT EXISTS user_stats (
-		name TEXT PRIMARY KEY,
-		value BIGINT NOT NULL
-	)`,
-}
+// migrations are the users database's schema versions, the same SQL on PostgreSQL and
+// SQLite; add a file 0000N_what.sql to change it.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
 
 func (s *Store) migrate(ctx context.Context) error {
-	for _, q := range schemaQueries {
-		if _, err := s.db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("users store: create tables: %w", err)
-		}
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("users store: %w", err)
+	}
+	err = migrate.Up(ctx, s.db, migrate.Config{Dialect: s.dialect, VersionTable: "millrace_users_migrations", Migrations: fsys})
+	if err != nil {
+		return fmt.Errorf("users store: %w", err)
 	}
 	return nil
 }

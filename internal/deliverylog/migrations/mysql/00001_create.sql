@@ -1,0 +1,23 @@
+-- The delivery log as it was before migrations were versioned; IF NOT EXISTS lets a
+-- database created then adopt this version. {{.Table}} is the configured table.
+
+-- +goose Up
+CREATE TABLE IF NOT EXISTS `{{.Table}}` (
+	id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	kind VARCHAR(16) NOT NULL,
+	message_id VARCHAR(255) NOT NULL,
+	correlation_id VARCHAR(255) NOT NULL,
+	causation_id VARCHAR(255) NOT NULL,
+	event_type VARCHAR(255) NOT NULL,
+	topic VARCHAR(255) NOT NULL,
+	transport VARCHAR(255) NOT NULL,
+	handler VARCHAR(255) NOT NULL,
+	outcome VARCHAR(16) NOT NULL,
+	attempts INT NOT NULL,
+	reason TEXT NOT NULL,
+	at_ns BIGINT NOT NULL,
+	INDEX `{{.Table}}_correlation` (correlation_id, at_ns)
+) DEFAULT CHARSET=utf8mb4;
+
+-- +goose Down
+DROP TABLE `{{.Table}}`;
