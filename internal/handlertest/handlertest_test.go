@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
+
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/handlertest"
@@ -97,4 +99,39 @@ type fatalRecorder struct {
 func (f *fatalRecorder) Fatalf(format string, args ...any) {
 	f.msg = fmt.Sprintf(format, args...)
 	runtime.Goexit()
+}
+
+// TestStartKeepsToItsOwnTopics runs a handler of the local profile through Start: the
+// stack's topology declares only topics under its namespace, and the handler receives
+// the event on the namespaced topic, never on the profile's own.
+func TestStartKeepsToItsOwnTopics(t *testing.T) {
+	t.Setenv("MILLRACE_TOPOLOGY", "local")
+	topics := make(chan string, 1)
+	h := event.NewHandler("update-user-stats", func(ctx context.Context, ev *probe) error {
+		topics <- message.SubscribeTopicFromCtx(ctx)
+		return nil
+	})
+	stack := handlertest.Start(t, h)
+	if !strings.HasPrefix(stack.Namespace, "t") || !strings.HasSuffix(stack.Namespace, ".") {
+		t.Fatalf("namespace %q", stack.Namespace)
+	}
+	for _, tp := range stack.Topology.Topics {
+		if !strings.HasPrefix(tp.Name, stack.Namespace) {
+			t.Errorf("topic %s outside the namespace %s", tp.Name, stack.Namespace)
+		}
+	}
+	if _, err := stack.Topology.Resolve("users.registered"); err == nil {
+		t.Error("the profile's own users.registered is still declared")
+	}
+	if err := stack.Events.Publish(context.Background(), probe{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case topic := <-topics:
+		if topic != stack.Namespace+"users.registered" {
+			t.Errorf("handled from %q, want %q", topic, stack.Namespace+"users.registered")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("handler not called")
+	}
 }
