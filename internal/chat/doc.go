@@ -13,9 +13,17 @@
 // sees each message once, in the order the broker gives, and the sender sees its own
 // message exactly like everybody else.
 //
-// Presence works the same way with UserJoined and UserLeft events.
+// Presence works the same way with UserJoined and UserLeft events. A joining member
+// also learns who was there before it: when an instance receives a UserJoined, it
+// sends the joiner a members frame of its own local members if the joiner is connected
+// to it, and otherwise publishes a MembersPresent event listing them, which the
+// joiner's instance turns into a members frame. Members are told apart by connection
+// id, so two members may share a name.
 //
 // # Connections
+//
+// An invalid room or name is refused after the upgrade: the connection is closed with
+// StatusRefused (4400) and the reason, which a browser page can read and show.
 //
 // Each connection has a writer goroutine fed by a bounded queue. Delivery never waits
 // for a client: a client whose queue is full is dropped (closed with status 1008), so a
