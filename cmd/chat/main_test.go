@@ -13,7 +13,8 @@ import (
 )
 
 // TestRunServesAndStops runs the binary's run function on the local profile: it serves
-// the page, health, readiness and metrics, and exits 0 when its context ends.
+// the page and its icon, health, readiness and metrics, and exits 0 when its context
+// ends.
 func TestRunServesAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -33,10 +34,11 @@ func TestRunServesAndStops(t *testing.T) {
 		t.Fatal("not listening")
 	}
 	for path, want := range map[string]string{
-		"/healthz": "",
-		"/readyz":  `"transport:memory":"ok"`,
-		"/metrics": "process_start_time_seconds",
-		"/":        "<!doctype html>",
+		"/healthz":     "",
+		"/readyz":      `"transport:memory":"ok"`,
+		"/metrics":     "process_start_time_seconds",
+		"/":            "<!doctype html>",
+		"/favicon.svg": "<svg",
 	} {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
