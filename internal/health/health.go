@@ -217,8 +217,8 @@ func TransportChecks(b Transports) []Check {
 
 // Cached returns c with its result kept for ttl, so a check that costs the dependency
 // something (a new SMTP connection) runs at most once per ttl however often /readyz is
-// asked. Callers arriving during a run wait for its result; a run cut short by its
-// caller's context is not kept.
+// asked. Callers arriving during a run wait for its result; a run that timed out is
+// kept, one whose caller went away (its context cancelled) is not.
 func Cached(c Check, ttl time.Duration) Check {
 	var (
 		mu  sync.Mutex
@@ -232,7 +232,7 @@ func Cached(c Check, ttl time.Duration) Check {
 			return err
 		}
 		e := c.Func(ctx)
-		if ctx.Err() == nil {
+		if !errors.Is(ctx.Err(), context.Canceled) {
 			at, err = time.Now(), e
 		}
 		return e

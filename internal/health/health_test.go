@@ -310,4 +310,13 @@ func TestCachedRunsOncePerTTL(t *testing.T) {
 	if n := runs.Load(); n != 2 {
 		t.Errorf("%d runs, want 2: a run whose caller gave up is not kept", n)
 	}
+	ctx, cancel = context.WithTimeout(context.Background(), -time.Second)
+	defer cancel()
+	runs.Store(0)
+	c = health.Cached(health.Check{Name: "smtp", Func: check}, time.Hour)
+	_ = c.Func(ctx)
+	_ = c.Func(context.Background())
+	if n := runs.Load(); n != 1 {
+		t.Errorf("%d runs, want 1: a run that timed out is kept", n)
+	}
 }
