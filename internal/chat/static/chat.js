@@ -24,13 +24,15 @@
   }
 
   // see records that connection id uses name; once a second connection has used it,
-  // every message of that name in the log is tagged with its sender's connection.
+  // every message of that name in the log is tagged with its sender's connection. This
+  // page's own connections (one per reconnect) count as one.
   function see(who, id) {
     if (!id) return;
+    const key = mine.has(id) ? "me" : id;
     let s = ids.get(who);
     if (!s) ids.set(who, (s = new Set()));
-    if (s.has(id)) return;
-    s.add(id);
+    if (s.has(key)) return;
+    s.add(key);
     if (s.size !== 2) return;
     log.querySelectorAll(".who").forEach((el) => {
       if (el.dataset.name === who) label(el, who, el.dataset.connectionId, true);
