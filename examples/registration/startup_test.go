@@ -124,14 +124,16 @@ func buildBinaries(t *testing.T, names ...string) map[string]string {
 func startTogether(t *testing.T, round int, env []string, binaries ...string) {
 	t.Helper()
 	type proc struct {
-		cmd    *exec.Cmd
-		addr   string
-		out    testenv.Buffer
-		exited chan error
+		cmd  *exec.Cmd
+		addr string
+		out  testenv.Buffer
+		// started is closed once Start returned; cmd.Process is set then.
+		started chan struct{}
+		exited  chan error
 	}
 	procs := make([]*proc, len(binaries))
 	for i, bin := range binaries {
-		p := &proc{addr: freeAddr(t), exited: make(chan error, 1)}
+		p := &proc{addr: freeAddr(t), started: make(chan struct{}), exited: make(chan error, 1)}
 		p.cmd = exec.Command(bin)
 		p.cmd.Env = append(append(os.Environ(), env...), "MILLRACE_HTTP_ADDR="+p.addr)
 		p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
@@ -145,7 +147,9 @@ func startTogether(t *testing.T, round int, env []string, binaries ...string) {
 		go func() {
 			defer started.Done()
 			start.Wait()
-			if err := p.cmd.Start(); err != nil {
+			err := p.cmd.Start()
+			close(p.started)
+			if err != nil {
 				p.exited <- err
 				return
 			}
@@ -155,6 +159,7 @@ func startTogether(t *testing.T, round int, env []string, binaries ...string) {
 	start.Done()
 	defer func() {
 		for _, p := range procs {
+			<-p.started
 			if p.cmd.Process != nil {
 				_ = p.cmd.Process.Signal(syscall.SIGTERM)
 			}
