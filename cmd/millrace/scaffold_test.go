@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/millrace/millrace/internal/testenv"
 )
@@ -52,11 +55,27 @@ func TestScaffold(t *testing.T) {
 		"MILLRACE_POSTGRES_DSN="+postgresDSN,
 		"GOFLAGS=", // the copy builds like a checkout, whatever flags this test runs with
 	)
+	// The generated test runs on Redis in a namespace of its own: the stream a running
+	// ship-order service would read gets nothing from it.
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
+	defer rdb.Close()
+	liveLen := func() int64 {
+		n, err := rdb.XLen(context.Background(), "orders.placed").Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			t.Fatalf("XLEN orders.placed: %v", err)
+		}
+		return n
+	}
+	before := liveLen()
+
 	s := newShellSession(t, copyDir, env, 4*time.Minute)
 	for _, c := range blocks[0].commands {
 		s.run(c)
 	}
 	s.stopServers()
+	if after := liveLen(); after != before {
+		t.Errorf("the generated test wrote %d entries into the live stream orders.placed", after-before)
+	}
 
 	for _, f := range []string{
 		"internal/orders/events.go", "internal/ordersapp/service.go", "internal/ordersapp/wire.go",
