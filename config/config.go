@@ -41,9 +41,52 @@ func Profiles() []string {
 func Profile(name string) ([]byte, error) {
 	data, err := files.ReadFile(name + ".yaml")
 	if err != nil {
-		return nil, fmt.Errorf("unknown profile %q (profiles: %s)", name, strings.Join(Profiles(), ", "))
+		hint := ""
+		if s := closest(name, Profiles()); s != "" {
+			hint = fmt.Sprintf("did you mean %q? ", s)
+		}
+		return nil, fmt.Errorf("unknown profile %q (%sprofiles: %s)", name, hint, strings.Join(Profiles(), ", "))
 	}
 	return data, nil
+}
+
+// closest returns the name nearest to s by edit distance, if it is near enough to be
+// a misspelling (at most a third of its letters differ), else "".
+func closest(s string, names []string) string {
+	best, bestD := "", len(s)/3+1
+	for _, n := range names {
+		if d := editDistance(strings.ToLower(s), n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Damerau-Levenshtein (optimal string alignment) distance between
+// a and b: insertions, deletions, substitutions and swaps of two neighbours.
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
 }
 
 // Schema returns the JSON Schema of the topology file format.
