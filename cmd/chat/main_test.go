@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ func TestRunServesAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	env := map[string]string{"MILLRACE_TOPOLOGY": "local", "MILLRACE_HTTP_ADDR": "127.0.0.1:0"}
+	t.Setenv("MILLRACE_SQLITE_PATH", filepath.Join(t.TempDir(), "chat.db")) // read by the local profile
 	addrs := make(chan string, 1)
 	code := make(chan int, 1)
 	var stderr bytes.Buffer

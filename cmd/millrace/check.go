@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,8 +18,9 @@ func newCheckCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check [FILE|PROFILE]",
 		Short: "Connect to every transport of a topology and report whether each answers",
-		Long: `Check loads the topology, opens every transport a topic uses and pings it. It exits
-1 naming each transport that does not answer within --timeout.`,
+		Long: `Check loads the topology, opens every transport a topic uses and pings it, and prints
+one line per transport: "NAME: ok", or "NAME: fail: REASON" when it does not answer
+within --timeout. It exits 1 when any transport fails.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -36,11 +39,26 @@ func check(ctx context.Context, src config.Source, logger *slog.Logger, cmd *cob
 		return err
 	}
 	defer cleanup()
-	if err := b.Ping(ctx); err != nil {
-		return err
+	// Every transport is pinged at once, so one that hangs until the timeout does not
+	// leave the others no time.
+	names := b.TransportNames()
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() { errs[i] = b.PingTransport(ctx, name) })
 	}
-	for _, name := range b.TransportNames() {
+	wg.Wait()
+	var failed []string
+	for i, name := range names {
+		if errs[i] != nil {
+			failed = append(failed, name)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: fail: %v\n", name, errs[i])
+			continue
+		}
 		fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", name)
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d transports do not answer: %s", len(failed), len(names), strings.Join(failed, ", "))
 	}
 	return nil
 }

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/millrace/millrace/config"
+	"github.com/millrace/millrace/topology"
 )
 
 // Exit codes of the millrace command.
@@ -91,6 +93,85 @@ func defaultSource() config.Source {
 		return config.Source(v)
 	}
 	return config.DefaultProfile
+}
+
+// demoDatabase is the SQLite file a demo keeps in its data folder: users, outbox,
+// delivery log and poison queues.
+const demoDatabase = "millrace.db"
+
+// topologyFlags are the flags that name the topology of an operating command.
+type topologyFlags struct {
+	topology string
+	data     string
+}
+
+// add adds --topology and --data.
+func (f *topologyFlags) add(cmd *cobra.Command) {
+	f.addTopology(cmd)
+	cmd.Flags().StringVar(&f.data, "data", "", "data folder of a running 'millrace demo': the topology's SQLite transports use <data>/"+demoDatabase)
+}
+
+// addTopology adds --topology only.
+func (f *topologyFlags) addTopology(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.topology, "topology", "", "topology file or profile (default $MILLRACE_TOPOLOGY, else "+config.DefaultProfile+")")
+}
+
+func (f *topologyFlags) source() config.Source {
+	if f.topology != "" {
+		return config.Source(f.topology)
+	}
+	return defaultSource()
+}
+
+// load loads the topology the flags name, its SQLite transports in --data when given.
+// A load error is printed on stderr and returned as silent.
+func (f *topologyFlags) load(cmd *cobra.Command) (*topology.Topology, error) {
+	topo, err := config.Load(f.source())
+	if err != nil {
+		fmt.Fprintln(cmd.ErrOrStderr(), err)
+		return nil, silent
+	}
+	if f.data == "" {
+		return topo, nil
+	}
+	db := filepath.Join(f.data, demoDatabase)
+	if _, err := os.Stat(db); err != nil {
+		return nil, fail(fmt.Errorf("--data %s: %w (start 'millrace demo --data %s' first)", f.data, err, f.data))
+	}
+	if err := useDatabase(topo, db); err != nil {
+		return nil, fail(fmt.Errorf("--data %s: %w", f.data, err))
+	}
+	return topo, nil
+}
+
+// useDatabase points every SQLite transport of topo at the database file path.
+func useDatabase(topo *topology.Topology, path string) error {
+	n := 0
+	for _, t := range topo.Transports {
+		if t.Kind == topology.KindSQL && t.SQL != nil && t.SQL.Dialect == topology.DialectSQLite {
+			t.SQL.DSN = topology.Secret(path)
+			n++
+		}
+	}
+	if n == 0 {
+		return fmt.Errorf("topology %s has no sqlite transport", topo.File)
+	}
+	return nil
+}
+
+// refuseInMemory returns an error when topic lives on an in-memory transport of topo,
+// whose messages only the process that publishes them can reach; doing says what the
+// command would have done.
+func refuseInMemory(topo *topology.Topology, topic, doing string) error {
+	tp, err := topo.Resolve(topic)
+	if err != nil {
+		return err
+	}
+	if tr, ok := topo.Transport(tp.Transport); ok && tr.Kind == topology.KindGoChannel {
+		return fmt.Errorf("topic %s is on the in-memory transport %q of %s: its messages live inside the process of each service, so %s from another process reaches none of them",
+			topic, tr.Name, topo.File, doing)
+	}
+	return nil
 }
 
 // sourceArg returns the topology named by the optional first argument.

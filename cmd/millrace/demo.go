@@ -17,7 +17,8 @@ import (
 	"github.com/millrace/millrace/internal/signup"
 )
 
-// demoProfile is the topology the demo runs on: in memory, with the SQLite outbox.
+// demoProfile is the topology the demo runs on: events in memory; the outbox, the
+// delivery log and the poison queues in SQLite.
 const demoProfile = "local"
 
 func newDemoCommand() *cobra.Command {
@@ -30,11 +31,17 @@ func newDemoCommand() *cobra.Command {
 		Use:   "demo",
 		Short: "Run the example systems (users service, mailer and chat) in one process, with no servers",
 		Long: `Demo runs the users service (HTTP API, outbox relay, statistics), the mailer and the
-chat in one process on the "local" profile: events travel in memory, users and the
-outbox live in a SQLite database under --data, and emails are written as .eml files to
-<data>/mail instead of being sent; the log shows each verification link. Stopping and
-restarting keeps the users and every event not yet relayed; the chat history is kept in
+chat in one process on the "local" profile: events travel in memory; users, the
+outbox, the delivery log and the poison queues live in the SQLite database
+<data>/millrace.db; emails are written as .eml files to <data>/mail instead of being
+sent, and the log shows each verification link. Stopping and restarting keeps the users,
+every event not yet relayed and the poisoned messages; the chat history is kept in
 memory only. The users address also serves /metrics, /healthz and /readyz.
+
+From another terminal, while the demo runs:
+
+  millrace trace CORRELATION_ID --data DIR          # the flow of a request
+  millrace poison list --topology local --data DIR  # messages that failed for good
 
   curl -i -X POST localhost:8081/users -d '{"email":"ada@example.com","name":"Ada","password":"correct horse"}'
   open http://localhost:8080/   # the chat
@@ -66,7 +73,10 @@ func runDemo(ctx context.Context, dataDir, chatAddr string, s signup.Settings, c
 	if err != nil {
 		return err
 	}
-	s.DatabaseDSN = filepath.Join(dataDir, "millrace.db")
+	s.DatabaseDSN = filepath.Join(dataDir, demoDatabase)
+	if err := useDatabase(topo, s.DatabaseDSN); err != nil {
+		return err
+	}
 	sink, err := mail.NewSink(filepath.Join(dataDir, "mail"), s.From, logger)
 	if err != nil {
 		return err

@@ -199,3 +199,107 @@ func demoStats(t *testing.T, base string) [2]int {
 	}
 	return [2]int{st.Total, st.Active}
 }
+
+// TestDemoIsOperable operates a running demo from outside, on its --data folder: a
+// registration whose email cannot be stored is poisoned into SQLite, where the built
+// binary (another process) lists it; trace draws the request's flow from the delivery
+// log; publish, tail and replay refuse the in-memory topics with the reason; purge
+// --all removes the message.
+func TestDemoIsOperable(t *testing.T) {
+	data := t.TempDir()
+	base, _, stop := startDemo(t, data)
+	defer stop()
+
+	// A file where the mail folder was: every email fails, and is poisoned after its
+	// retries.
+	mailDir := filepath.Join(data, "mail")
+	if err := os.RemoveAll(mailDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mailDir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(base+"/users", "application/json", strings.NewReader(`{"email":"ada@example.com","name":"Ada","password":"correct horse"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	corr := resp.Header.Get("X-Correlation-ID")
+	if resp.StatusCode != http.StatusCreated || corr == "" {
+		t.Fatalf("register: %d, correlation id %q", resp.StatusCode, corr)
+	}
+
+	var entries []entryJSON
+	waitFor(t, "the poisoned email listed by another process", func() bool {
+		r := runBinary(t, "poison", "list", "--topology", "local", "--data", data, "--format", "json")
+		if r.code != exitOK {
+			t.Fatalf("poison list: exit %d:\n%s", r.code, r.stderr)
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &entries); err != nil {
+			t.Fatalf("poison list: %v\n%s", err, r.stdout)
+		}
+		return len(entries) == 1
+	})
+	if e := entries[0]; e.Topic != "users.registered" || e.Handler != "send-verification-email" ||
+		e.Correlation != corr || e.Metadata["subscriber_poisoned"] != "send-verification-email" {
+		t.Errorf("poisoned entry %+v", e)
+	}
+
+	var flow string
+	waitFor(t, "the flow in the delivery log", func() bool {
+		code, stdout, stderr := runCLI(t, "trace", corr, "--data", data)
+		if code != exitOK && !strings.Contains(stderr, "no message of correlation id") {
+			t.Fatalf("trace: exit %d:\n%s", code, stderr)
+		}
+		flow = stdout
+		return strings.Contains(stdout, "send-verification-email: poisoned")
+	})
+	for _, want := range []string{"POST /users", "users.registered v1 (topic users.registered via memory)"} {
+		if !strings.Contains(flow, want) {
+			t.Errorf("trace lacks %q:\n%s", want, flow)
+		}
+	}
+
+	for _, args := range [][]string{
+		{"publish", "--topology", "local", "--topic", "users.registered", "--type", "users.registered.v1", "--data", `{"user_id":"u"}`},
+		{"tail", "--topology", "local", "--data", data, "--topic", "users.registered"},
+		{"poison", "replay", "--all", "--topology", "local", "--data", data},
+	} {
+		code, stdout, stderr := runCLI(t, args...)
+		if code != exitFailure || !strings.Contains(stderr, `in-memory transport "memory"`) || strings.Contains(stdout, "published") {
+			t.Errorf("%s: exit %d, want 1 with the reason; stdout:\n%s\nstderr:\n%s", args[0], code, stdout, stderr)
+		}
+	}
+
+	code, stdout, stderr := runCLI(t, "poison", "purge", "--all", "--yes", "--topology", "local", "--data", data)
+	if code != exitOK || !strings.Contains(stdout, "1 message(s) purged") {
+		t.Fatalf("purge --all: exit %d:\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runCLI(t, "poison", "list", "--topology", "local", "--data", data)
+	if code != exitOK || !strings.Contains(stdout, "0 poisoned message(s)") {
+		t.Errorf("after purge --all: exit %d:\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestOperatingWithoutDemoData: --data naming a folder no demo has used, or a trace
+// store not created yet, is refused rather than read as an empty new database.
+func TestOperatingWithoutDemoData(t *testing.T) {
+	empty := t.TempDir()
+	for _, args := range [][]string{
+		{"trace", "x", "--topology", "local", "--data", empty},
+		{"poison", "list", "--topology", "local", "--data", empty},
+	} {
+		code, _, stderr := runCLI(t, args...)
+		if code != exitFailure || !strings.Contains(stderr, "millrace demo --data "+empty) {
+			t.Errorf("%v: exit %d, stderr:\n%s", args, code, stderr)
+		}
+	}
+	t.Setenv("MILLRACE_SQLITE_PATH", filepath.Join(empty, "none.db"))
+	code, _, stderr := runCLI(t, "trace", "x", "--topology", "local")
+	if code != exitFailure || !strings.Contains(stderr, "delivery log of local.yaml") {
+		t.Errorf("trace without a store file: exit %d, stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(empty, "none.db")); err == nil {
+		t.Error("trace created the store file")
+	}
+}

@@ -106,24 +106,69 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 
 func TestCheckLocalProfile(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "check", "local")
-	if code != exitOK || !strings.Contains(stdout, "memory: ok") {
+	if code != exitOK || !strings.Contains(stdout, "memory: ok") || !strings.Contains(stdout, "sqlite: ok") {
 		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 }
 
+// TestCheckNamesUnreachableTransport: check prints a line for every transport, those
+// that answer and those that do not, and names the failing ones in its error.
 func TestCheckNamesUnreachableTransport(t *testing.T) {
 	file := writeFile(t, "down.yaml", `version: 1
 transports:
   cache: {kind: redisstream, addr: "127.0.0.1:1"}
+  memory: {kind: gochannel}
 topics:
   a.b: {transport: cache}
+  c.d: {transport: memory}
 `)
-	code, _, stderr := runCLI(t, "check", "--timeout", "3s", file)
+	code, stdout, stderr := runCLI(t, "check", "--timeout", "3s", file)
 	if code != exitFailure {
 		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitFailure, stderr)
 	}
-	if !strings.Contains(stderr, "cache") {
+	if !strings.Contains(stdout, "cache: fail: ") || !strings.Contains(stdout, "memory: ok") {
+		t.Errorf("stdout lacks a line per transport:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, "1 of 2 transports do not answer: cache") {
 		t.Errorf("stderr does not name the transport:\n%s", stderr)
+	}
+}
+
+// TestMisspelledProfileSuggestsOne: every command that takes a profile name suggests
+// the one a misspelling is close to.
+func TestMisspelledProfileSuggestsOne(t *testing.T) {
+	for _, args := range [][]string{
+		{"topology", "explain", "lcoal"},
+		{"check", "lcoal"},
+		{"poison", "list", "--topology", "lcoal"},
+		{"trace", "x", "--topology", "redsi"},
+	} {
+		want := `did you mean "local"?`
+		if args[0] == "trace" {
+			want = `did you mean "redis"?`
+		}
+		if code, _, stderr := runCLI(t, args...); code != exitFailure || !strings.Contains(stderr, want) {
+			t.Errorf("%v: exit %d, stderr:\n%s", args, code, stderr)
+		}
+	}
+	if _, _, stderr := runCLI(t, "topology", "explain", "kafka"); strings.Contains(stderr, "did you mean") {
+		t.Errorf("a name close to no profile got a suggestion:\n%s", stderr)
+	}
+}
+
+// TestExplainShowsSQLitePath: a SQLite file name is not a secret; a password parameter
+// of a SQLite URI still is.
+func TestExplainShowsSQLitePath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data", "millrace.db")
+	t.Setenv("MILLRACE_SQLITE_PATH", path)
+	code, stdout, stderr := runCLI(t, "topology", "explain", "local")
+	if code != exitOK || !strings.Contains(stdout, "dsn="+path+" ") || !strings.Contains(stdout, "transport sqlite") {
+		t.Errorf("exit %d, want the path %s and the trace store:\n%s%s", code, path, stdout, stderr)
+	}
+	t.Setenv("MILLRACE_SQLITE_PATH", "file:x.db?_auth_pass=hunter2&mode=rwc")
+	_, stdout, _ = runCLI(t, "topology", "explain", "local")
+	if strings.Contains(stdout, "hunter2") || !strings.Contains(stdout, "dsn=file:x.db?_auth_pass=****&mode=rwc ") {
+		t.Errorf("SQLite URI password not masked:\n%s", stdout)
 	}
 }
 
@@ -197,6 +242,10 @@ func TestProbe(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, "probe", "--timeout", "500ms", "http://127.0.0.1:1/"); code != exitFailure {
 		t.Errorf("probe of a closed port: exit %d, want %d", code, exitFailure)
+	}
+	// HOST:PORT/PATH without a scheme is http.
+	if code, _, stderr := runCLI(t, "probe", strings.TrimPrefix(srv.URL, "http://")+"/readyz"); code != exitOK {
+		t.Errorf("probe without a scheme: exit %d: %s", code, stderr)
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 	"golang.org/x/term"
 	"golang.org/x/time/rate"
 
-	"github.com/millrace/millrace/config"
+	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/poison"
 	"github.com/millrace/millrace/topology"
@@ -39,7 +39,9 @@ topology puts them:
   RabbitMQ     the messages of the queue <topic>.poison-store, taken without
                acknowledging on one channel that is then closed, so RabbitMQ requeues
                every one at its place (it marks them redelivered)
-  in-memory    not readable: those queues live in the service's process
+  in-memory    not readable: those queues live in the service's process (the local
+               profile keeps its poison topics in SQLite; --data DIR reads those of
+               a demo started with --data DIR)
 
 A message is named by its message UUID on every transport. Listing never consumes a
 message.`,
@@ -50,15 +52,11 @@ message.`,
 
 // poisonFlags are the topology and filter flags the poison commands share.
 type poisonFlags struct {
-	topology     string
+	topologyFlags
 	topic        string
 	handler      string
 	reason       string
 	since, until string
-}
-
-func (f *poisonFlags) addTopology(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.topology, "topology", "", "topology file or profile (default $MILLRACE_TOPOLOGY, else "+config.DefaultProfile+")")
 }
 
 func (f *poisonFlags) addFilters(cmd *cobra.Command) {
@@ -67,13 +65,6 @@ func (f *poisonFlags) addFilters(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.reason, "reason", "", "only messages whose reason contains this text (any case)")
 	cmd.Flags().StringVar(&f.since, "since", "", "only messages poisoned at or after this time (RFC 3339, or a duration before now such as 1h)")
 	cmd.Flags().StringVar(&f.until, "until", "", "only messages poisoned at or before this time (RFC 3339, or a duration before now)")
-}
-
-func (f *poisonFlags) source() config.Source {
-	if f.topology != "" {
-		return config.Source(f.topology)
-	}
-	return defaultSource()
 }
 
 // filter returns the filter the flags describe; a bad time is a usage error.
@@ -101,6 +92,7 @@ func wrapFlag(name string, err error) error {
 
 // poisonSession holds the stores of the transports the selected poison topics live on.
 type poisonSession struct {
+	topo   *topology.Topology
 	topics []poison.Topic
 	stores map[string]poison.Store
 	stderr io.Writer
@@ -114,7 +106,7 @@ func openPoison(topo *topology.Topology, f poison.Filter, stderr io.Writer) (*po
 	if err != nil {
 		return nil, err
 	}
-	s := &poisonSession{stores: map[string]poison.Store{}, stderr: stderr}
+	s := &poisonSession{topo: topo, stores: map[string]poison.Store{}, stderr: stderr}
 	var inMemory []string
 	for _, t := range all {
 		if f.Topic != "" && f.Topic != t.Name && !slices.Contains(t.Sources, f.Topic) {
@@ -196,10 +188,9 @@ func loadPoison(cmd *cobra.Command, flags *poisonFlags, ids []string) (*poisonSe
 	if err != nil {
 		return nil, f, err // usage
 	}
-	topo, err := config.Load(flags.source())
+	topo, err := flags.load(cmd)
 	if err != nil {
-		fmt.Fprintln(cmd.ErrOrStderr(), err)
-		return nil, f, silent
+		return nil, f, err
 	}
 	s, err := openPoison(topo, f, cmd.ErrOrStderr())
 	if err != nil {
@@ -239,7 +230,7 @@ with every field. Nothing is consumed.`,
 			return fail(writeEntriesTable(cmd.OutOrStdout(), entries))
 		},
 	}
-	flags.addTopology(cmd)
+	flags.add(cmd)
 	flags.addFilters(cmd)
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
 	return cmd
@@ -359,7 +350,7 @@ quoted). If an interrupted replay left two copies, both are printed.`,
 			return nil
 		},
 	}
-	flags.addTopology(cmd)
+	flags.add(cmd)
 	return cmd
 }
 
@@ -418,7 +409,8 @@ and metadata, drops the poisoning keys and counts the replay in the "replayed" m
 A message is removed from its poison topic only after its publish succeeded, so a replay
 that is interrupted or killed never loses one; it may publish one twice, which handlers
 must tolerate (they are idempotent by message id). A replayed message that fails again
-is poisoned again by the router as usual.
+is poisoned again by the router as usual. A message whose topic is on the in-memory
+transport stays where it is: a publish from this process would reach no service.
 
 With a terminal on stderr, runs of ` + strconv.Itoa(progressMin) + ` messages or more show a progress bar.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -438,7 +430,7 @@ With a terminal on stderr, runs of ` + strconv.Itoa(progressMin) + ` messages or
 			return replay(cmd, &flags, args, replayOptions{dryRun: dryRun, limit: limit, to: to, limiter: limiter})
 		},
 	}
-	flags.addTopology(cmd)
+	flags.add(cmd)
 	flags.addFilters(cmd)
 	cmd.Flags().BoolVar(&all, "all", false, "replay every message the filters select")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be replayed and change nothing")
@@ -518,7 +510,7 @@ func replay(cmd *cobra.Command, flags *poisonFlags, ids []string, opts replayOpt
 	}
 
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	b, cleanup, err := connect(flags.source(), logger)
+	b, cleanup, err := bus.Provide(s.topo, logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -538,6 +530,10 @@ func replay(cmd *cobra.Command, flags *poisonFlags, ids []string, opts replayOpt
 		topic := target(e)
 		if topic == "" {
 			errs = append(errs, fmt.Errorf("%s: no %s metadata; pass --to", e.ID(), "topic_poisoned"))
+			continue
+		}
+		if err := refuseInMemory(s.topo, topic, "a replayed message"); err != nil {
+			errs = append(errs, fmt.Errorf("replay %s: %w; it stays in %s", e.ID(), err, e.PoisonTopic))
 			continue
 		}
 		if err := pub.Publish(topic, poison.Replay(e)); err != nil {
@@ -596,15 +592,22 @@ func newProgress(w io.Writer, n int) *progressbar.ProgressBar {
 func newPoisonPurgeCommand() *cobra.Command {
 	var (
 		flags poisonFlags
+		all   bool
 		yes   bool
 	)
 	cmd := &cobra.Command{
-		Use:   "purge [ID...] --yes",
+		Use:   "purge ID...|--all --yes",
 		Short: "Delete poisoned messages for good",
-		Long: `Purge deletes the poisoned messages the IDs name, or every message the filters select
-(every poisoned message of the topology when no filter is given). It does nothing
-without --yes.`,
+		Long: `Purge deletes the poisoned messages the IDs name or, with --all, every message the
+filters select (every poisoned message of the topology when no filter is given). It
+does nothing without --yes.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && !all {
+				return errors.New("name the messages to purge, or pass --all to purge every message the filters select")
+			}
+			if len(args) > 0 && all {
+				return errors.New("give IDs or --all, not both")
+			}
 			if !yes {
 				return errors.New("purge deletes messages for good: pass --yes to confirm (see 'millrace poison list' first)")
 			}
@@ -618,8 +621,9 @@ without --yes.`,
 			return fail(err)
 		},
 	}
-	flags.addTopology(cmd)
+	flags.add(cmd)
 	flags.addFilters(cmd)
+	cmd.Flags().BoolVar(&all, "all", false, "purge every message the filters select")
 	cmd.Flags().BoolVar(&yes, "yes", false, "confirm the deletion")
 	return cmd
 }

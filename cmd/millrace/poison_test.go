@@ -236,11 +236,13 @@ func testPoisonCLI(t *testing.T, c brokerCase) {
 	if got := env.list(t); len(got) != 3 {
 		t.Fatalf("after --dry-run %d listed, want 3", len(got))
 	}
-	if r := runBinary(t, "poison", "purge", "--topology", env.file); r.code != exitUsage {
-		t.Fatalf("purge without --yes: exit %d, want 2", r.code)
+	for _, args := range [][]string{{"--all"}, {"--yes"}, {ids[0], "--all", "--yes"}} {
+		if r := runBinary(t, append([]string{"poison", "purge", "--topology", env.file}, args...)...); r.code != exitUsage {
+			t.Fatalf("purge %v: exit %d, want 2", args, r.code)
+		}
 	}
 	if got := env.list(t); len(got) != 3 {
-		t.Fatalf("after purge without --yes %d listed, want 3", len(got))
+		t.Fatalf("after purges without --yes or without a choice %d listed, want 3", len(got))
 	}
 
 	// Replayed while still broken: the message is poisoned again, counted as replayed.
@@ -306,9 +308,9 @@ func testPoisonCLI(t *testing.T, c brokerCase) {
 	if got := listedIDs(env.list(t)); len(got) != 1 || got[0] != more[1] {
 		t.Fatalf("after purging %s: %v", more[0], got)
 	}
-	mustRun(t, "poison", "purge", "--yes", "--topology", env.file)
+	mustRun(t, "poison", "purge", "--all", "--yes", "--topology", env.file)
 	if got := env.list(t); len(got) != 0 {
-		t.Fatalf("after purge --yes still listed: %v", listedIDs(got))
+		t.Fatalf("after purge --all --yes still listed: %v", listedIDs(got))
 	}
 }
 

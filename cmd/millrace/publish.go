@@ -14,7 +14,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/spf13/cobra"
 
-	"github.com/millrace/millrace/config"
+	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/event"
 )
@@ -24,7 +24,8 @@ const cliSource = "millrace-cli"
 
 func newPublishCommand() *cobra.Command {
 	var (
-		topo, topic, typ, data, correlationID, source string
+		flags                                   topologyFlags
+		topic, typ, data, correlationID, source string
 	)
 	cmd := &cobra.Command{
 		Use:   "publish --topic T --type TYPE --data JSON|@FILE",
@@ -33,7 +34,10 @@ func newPublishCommand() *cobra.Command {
 payload is --data, JSON given inline or read from a file with @FILE (@- reads stdin).
 The message carries the CloudEvents attributes of millrace events: ce_type is --type as
 given (such as users.registered.v1), ce_source is --source, and the correlation id is
---correlation-id or a new one. It prints the message id and correlation id.`,
+--correlation-id or a new one. It prints the message id and correlation id.
+
+A topic on the in-memory transport is refused: its messages live inside each service's
+process, so nothing another process publishes reaches them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var errs []error
@@ -61,12 +65,15 @@ given (such as users.registered.v1), ce_source is --source, and the correlation 
 			}
 			msg := newEventMessage(typ, source, correlationID, payload)
 
-			src := defaultSource()
-			if topo != "" {
-				src = config.Source(topo)
+			topo, err := flags.load(cmd)
+			if err != nil {
+				return err
+			}
+			if err := refuseInMemory(topo, topic, "a message published"); err != nil {
+				return fail(err)
 			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-			b, cleanup, err := connect(src, logger)
+			b, cleanup, err := bus.Provide(topo, logger)
 			if err != nil {
 				return fail(err)
 			}
@@ -78,7 +85,7 @@ given (such as users.registered.v1), ce_source is --source, and the correlation 
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&topo, "topology", "", "topology file or profile (default $MILLRACE_TOPOLOGY, else "+config.DefaultProfile+")")
+	flags.addTopology(cmd) // --data is the payload here
 	cmd.Flags().StringVar(&topic, "topic", "", "topic to publish to (required)")
 	cmd.Flags().StringVar(&typ, "type", "", "event type, the ce_type attribute, such as users.registered.v1 (required)")
 	cmd.Flags().StringVar(&data, "data", "", "JSON payload, or @FILE to read it from a file, @- from stdin (required)")

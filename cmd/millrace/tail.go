@@ -12,14 +12,16 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/spf13/cobra"
 
-	"github.com/millrace/millrace/config"
 	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/topology"
 )
 
 func newTailCommand() *cobra.Command {
-	var topo, topic, group, format string
+	var (
+		flags                topologyFlags
+		topic, group, format string
+	)
 	cmd := &cobra.Command{
 		Use:   "tail --topic T [--group G]",
 		Short: "Print the messages of a topic as they arrive, until interrupted",
@@ -41,7 +43,10 @@ so tail prints the history too.
 
 --format json prints {"uuid","topic","metadata","payload"}; --format cloudevents prints
 a CloudEvents 1.0 JSON event built from the ce_* metadata (other metadata become
-extension attributes).`,
+extension attributes).
+
+A topic on the in-memory transport is refused: its messages live inside each service's
+process, so another process sees none of them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if topic == "" {
@@ -50,14 +55,12 @@ extension attributes).`,
 			if format != "json" && format != "cloudevents" {
 				return fmt.Errorf("--format %q: want json or cloudevents", format)
 			}
-			src := defaultSource()
-			if topo != "" {
-				src = config.Source(topo)
-			}
-			t, err := config.Load(src)
+			t, err := flags.load(cmd)
 			if err != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), err)
-				return silent
+				return err
+			}
+			if err := refuseInMemory(t, topic, "a subscription"); err != nil {
+				return fail(err)
 			}
 			if group == "" {
 				group = "tail-" + randomSuffix()
@@ -74,7 +77,7 @@ extension attributes).`,
 			return fail(tail(cmd, b, topic, group, format))
 		},
 	}
-	cmd.Flags().StringVar(&topo, "topology", "", "topology file or profile (default $MILLRACE_TOPOLOGY, else "+config.DefaultProfile+")")
+	flags.add(cmd)
 	cmd.Flags().StringVar(&topic, "topic", "", "topic to read (required)")
 	cmd.Flags().StringVar(&group, "group", "", "consume as this consumer group (default: a new broadcast group tail-<random>)")
 	cmd.Flags().StringVar(&format, "format", "json", "output format: json or cloudevents")

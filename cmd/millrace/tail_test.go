@@ -122,8 +122,32 @@ func TestPublishRejectsBadInput(t *testing.T) {
 	}
 }
 
+// TestPublishAndTailRefuseInMemoryTopic: another process cannot reach a topic of the
+// in-memory transport, so publish and tail say so instead of printing "published" or
+// waiting forever.
+func TestPublishAndTailRefuseInMemoryTopic(t *testing.T) {
+	for _, args := range [][]string{
+		{"publish", "--topology", "local", "--topic", "users.registered", "--type", "users.registered.v1", "--data", "{}"},
+		{"tail", "--topology", "local", "--topic", "mail.sent"},
+	} {
+		code, stdout, stderr := runCLI(t, args...)
+		if code != exitFailure || strings.Contains(stdout, "published") ||
+			!strings.Contains(stderr, `is on the in-memory transport "memory" of local.yaml`) {
+			t.Errorf("%s: exit %d, want 1 with the reason; stdout:\n%s\nstderr:\n%s", args[0], code, stdout, stderr)
+		}
+	}
+}
+
 func TestPoisonListInMemoryFails(t *testing.T) {
-	r := runBinary(t, "poison", "list", "--topology", "local")
+	file := writeFile(t, "memory.yaml", `version: 1
+transports:
+  memory: {kind: gochannel}
+topics:
+  orders.placed: {transport: memory}
+handlers:
+  bill: {topic: orders.placed}
+`)
+	r := runBinary(t, "poison", "list", "--topology", file)
 	if r.code != exitFailure || !strings.Contains(r.stderr, "in-memory") || !strings.Contains(r.stderr, "cannot be read") {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}

@@ -119,6 +119,9 @@ func explain(out io.Writer, topo *topology.Topology) error {
 			h.Policy.Group, h.Policy.Concurrency, durationOrNone(h.Policy.Timeout),
 			retrySummary(h.Policy.Retry), orDash(strings.Join(poison, ",")))
 	}
+	if topo.Trace != nil {
+		fmt.Fprintf(w, "\ndelivery log (millrace trace): transport %s\n", topo.Trace.Store)
+	}
 	return w.Flush()
 }
 
@@ -140,10 +143,33 @@ func transportSettings(t *topology.Transport) string {
 		return s
 	case topology.KindSQL:
 		c := t.SQL
+		dsn := c.DSN.String()
+		if c.Dialect == topology.DialectSQLite {
+			dsn = sqliteDSN(c.DSN)
+		}
 		return fmt.Sprintf("dialect=%s dsn=%s poll=%s initialize_schema=%t",
-			c.Dialect, c.DSN, c.PollInterval, c.InitializeSchema)
+			c.Dialect, dsn, c.PollInterval, c.InitializeSchema)
 	}
 	return ""
+}
+
+// sqliteDSN prints a SQLite DSN: its file name is not a secret, so only the values of
+// password-like parameters of a "file:" URI are masked.
+func sqliteDSN(dsn topology.Secret) string {
+	name, query, ok := strings.Cut(dsn.Reveal(), "?")
+	if !ok {
+		return name
+	}
+	params := strings.Split(query, "&")
+	for i, p := range params {
+		key, _, _ := strings.Cut(p, "=")
+		k := strings.ToLower(key)
+		if strings.Contains(k, "pass") || strings.Contains(k, "pwd") || strings.Contains(k, "secret") ||
+			strings.Contains(k, "key") || strings.Contains(k, "token") || strings.Contains(k, "auth") {
+			params[i] = key + "=****"
+		}
+	}
+	return name + "?" + strings.Join(params, "&")
 }
 
 func retrySummary(r topology.Retry) string {

@@ -4,16 +4,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/millrace/millrace/config"
 	"github.com/millrace/millrace/internal/deliverylog"
+	"github.com/millrace/millrace/topology"
 )
 
 func newTraceCommand() *cobra.Command {
-	var topo, format string
+	var (
+		flags  topologyFlags
+		format string
+	)
 	cmd := &cobra.Command{
 		Use:   "trace CORRELATION_ID",
 		Short: "Print the causal tree of a request from the delivery log",
@@ -30,6 +35,9 @@ messages a handler published under that handler's outcome:
     └ send-verification-email: ok after 2 retries
       └ mail.sent v1 (topic mail.sent via rabbit) 12:00:01.456
 
+The local profile (and so a running 'millrace demo') keeps the log in its SQLite
+database: --data DIR reads the one of a demo started with --data DIR.
+
 Times are local. --format json prints the same tree as the services' GET
 /trace/{correlation_id}. The exit status is 1 when the topology has no trace store
 or the log has nothing for the id.`,
@@ -38,14 +46,12 @@ or the log has nothing for the id.`,
 			if format != "text" && format != "json" {
 				return fmt.Errorf("unknown --format %q (text or json)", format)
 			}
-			src := defaultSource()
-			if topo != "" {
-				src = config.Source(topo)
-			}
-			t, err := config.Load(src)
+			t, err := flags.load(cmd)
 			if err != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), err)
-				return silent
+				return err
+			}
+			if err := storeExists(t); err != nil {
+				return fail(err)
 			}
 			dl, err := deliverylog.Open(cmd.Context(), deliverylog.Config{Topology: t})
 			if err != nil {
@@ -69,7 +75,27 @@ or the log has nothing for the id.`,
 			return fail(deliverylog.WriteText(cmd.OutOrStdout(), tree, time.Local))
 		},
 	}
-	cmd.Flags().StringVar(&topo, "topology", "", "topology file or profile (default $MILLRACE_TOPOLOGY, else "+config.DefaultProfile+")")
+	flags.add(cmd)
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	return cmd
+}
+
+// storeExists reports a trace store that is a SQLite file not created yet, which a
+// service on the topology would have created; reading it would only create an empty one.
+func storeExists(t *topology.Topology) error {
+	if t.Trace == nil {
+		return nil
+	}
+	tr, ok := t.Transport(t.Trace.Store)
+	if !ok || tr.SQL == nil || tr.SQL.Dialect != topology.DialectSQLite {
+		return nil
+	}
+	path := tr.SQL.DSN.Reveal()
+	if strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("delivery log of %s: %w (no service has run on it here; a demo started with --data DIR keeps it in DIR/%s)", t.File, err, demoDatabase)
+	}
+	return nil
 }

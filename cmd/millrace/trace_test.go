@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"regexp"
 	"strings"
@@ -64,9 +65,20 @@ func TestTrace(t *testing.T) {
 // and 2 for a bad format.
 func TestTraceFailures(t *testing.T) {
 	t.Parallel()
-	_, src := logtest.Topology(t, t.TempDir())
+	topo, src := logtest.Topology(t, t.TempDir())
 	file := writeFile(t, "topology.yaml", src)
 	code, _, stderr := runCLI(t, "trace", "no-such-id", "--topology", file)
+	if code != exitFailure || !strings.Contains(stderr, "no service has run on it here") {
+		t.Errorf("store file not created yet: exit %d, stderr %q", code, stderr)
+	}
+	dl, err := deliverylog.Open(context.Background(), deliverylog.Config{Topology: topo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dl.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, "trace", "no-such-id", "--topology", file)
 	if code != exitFailure || !strings.Contains(stderr, "no message of correlation id no-such-id") {
 		t.Errorf("unknown id: exit %d, stderr %q", code, stderr)
 	}
