@@ -64,17 +64,20 @@ type suiteCase struct {
 	run  func(t *testing.T, h harness)
 	// crossProcess cases need a broker that two processes share.
 	crossProcess bool
+	// publishesWhileHandling cases publish (an event or a poisoned message) to the
+	// transport while one of its messages is being handled.
+	publishesWhileHandling bool
 }
 
 var suiteCases = []suiteCase{
 	{name: "delivery", run: testDelivery},
 	{name: "retry-then-success", run: testRetryThenSuccess},
-	{name: "permanent-poisoned", run: testPermanentPoisoned},
-	{name: "panic-poisoned", run: testPanicPoisoned},
-	{name: "invalid-json-poisoned", run: testInvalidJSONPoisoned},
-	{name: "poison-kept-without-reader", run: testPoisonKeptWithoutReader},
+	{name: "permanent-poisoned", run: testPermanentPoisoned, publishesWhileHandling: true},
+	{name: "panic-poisoned", run: testPanicPoisoned, publishesWhileHandling: true},
+	{name: "invalid-json-poisoned", run: testInvalidJSONPoisoned, publishesWhileHandling: true},
+	{name: "poison-kept-without-reader", run: testPoisonKeptWithoutReader, publishesWhileHandling: true},
 	{name: "kept-for-a-consumer-not-started", run: testKeptForConsumerNotStarted, crossProcess: true},
-	{name: "correlation-two-deep", run: testCorrelationTwoDeep},
+	{name: "correlation-two-deep", run: testCorrelationTwoDeep, publishesWhileHandling: true},
 }
 
 // assertPoisoned checks the poison metadata of m.

@@ -20,8 +20,9 @@ const wait = 30 * time.Second
 
 // harness runs the suite cases on one transport.
 type harness struct {
-	// transport is the YAML value of the transport named "tr".
-	transport string
+	// transport returns the YAML value of the transport named "tr" for one case (a
+	// SQLite route gives each case a database file of its own).
+	transport func(t testing.TB) string
 	// open returns a bus over topo for one instance; it is closed when the test ends.
 	open func(t *testing.T, topo *topology.Topology, instance string) router.Bus
 	// instances is how many buses can reach the same broker (1 for in-process brokers).
@@ -42,7 +43,7 @@ func suffix(t *testing.T) string {
 // Retries are fast: 3 attempts, 10ms growing to 40ms.
 func (h harness) parse(t *testing.T, s, body string) *topology.Topology {
 	t.Helper()
-	src := strings.NewReplacer("{tr}", h.transport, "{s}", s).Replace(`version: 1
+	src := strings.NewReplacer("{tr}", h.transport(t), "{s}", s).Replace(`version: 1
 transports:
   tr: {tr}
 defaults:

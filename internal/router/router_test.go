@@ -64,7 +64,7 @@ func (s *countingSubscriber) Close() error {
 func goChannelHarness(t *testing.T) harness {
 	b := newGoChannelBus(t)
 	return harness{
-		transport: `{kind: gochannel}`,
+		transport: func(testing.TB) string { return `{kind: gochannel}` },
 		open:      func(*testing.T, *topology.Topology, string) router.Bus { return b },
 		instances: 1,
 	}

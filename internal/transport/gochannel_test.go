@@ -32,7 +32,7 @@ func memSubscribe(t *testing.T, ctx context.Context, tr transport.Transport, gro
 // new topic.
 func twoGroups(t *testing.T, ctx context.Context) (pub message.Publisher, topic string, a, b <-chan *message.Message) {
 	t.Helper()
-	tr := mustNew(t, kinds()[0].cfg(t))
+	tr := mustNew(t, kinds()[0].Config(t))
 	topic = uniqueTopic("mem")
 	a, b = memSubscribe(t, ctx, tr, "a", "i", topic), memSubscribe(t, ctx, tr, "b", "i", topic)
 	pub, err := tr.NewPublisher()

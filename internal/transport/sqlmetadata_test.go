@@ -21,11 +21,11 @@ import (
 // metadata it was published with.
 func TestSQLMetadataRoundTrip(t *testing.T) {
 	for _, k := range kinds() {
-		if k.name != "sql-postgres" && k.name != "sql-mysql" && k.name != "sql-sqlite" {
+		if k.Name != "sql-postgres" && k.Name != "sql-mysql" && k.Name != "sql-sqlite" {
 			continue
 		}
-		t.Run(k.name, func(t *testing.T) {
-			cfg := k.cfg(t)
+		t.Run(k.Name, func(t *testing.T) {
+			cfg := k.Config(t)
 			tr := mustNew(t, cfg)
 			topic := uniqueTopic("metadata")
 			ev := message.NewMessage(watermill.NewUUID(), []byte(`{}`))

@@ -5,7 +5,6 @@ import (
 	"context"
 	stdsql "database/sql"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,52 +17,13 @@ import (
 
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/internal/transport"
+	"github.com/millrace/millrace/internal/transport/transporttest"
 	"github.com/millrace/millrace/topology"
 )
 
-// kinds returns one transport config per kind; broker kinds skip (or fail under CI)
-// when their service is down.
-func kinds() []struct {
-	name string
-	cfg  func(t *testing.T) *topology.Transport
-} {
-	return []struct {
-		name string
-		cfg  func(t *testing.T) *topology.Transport
-	}{
-		{"gochannel", func(*testing.T) *topology.Transport {
-			return &topology.Transport{Name: "mem", Kind: topology.KindGoChannel, GoChannel: &topology.GoChannelConfig{}}
-		}},
-		{"amqp", func(t *testing.T) *topology.Transport {
-			return &topology.Transport{Name: "rabbit", Kind: topology.KindAMQP, AMQP: &topology.AMQPConfig{
-				URL: topology.Secret(testenv.RabbitMQ(t)), Confirms: true, ChannelPool: 4, Durable: false,
-			}}
-		}},
-		{"redisstream", func(t *testing.T) *topology.Transport {
-			return &topology.Transport{Name: "redis", Kind: topology.KindRedisStream, RedisStream: &topology.RedisStreamConfig{
-				Addr: testenv.Redis(t), BlockTime: 10 * time.Millisecond,
-			}}
-		}},
-		{"sql-postgres", func(t *testing.T) *topology.Transport {
-			return &topology.Transport{Name: "pg", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
-				Dialect: topology.DialectPostgres, DSN: topology.Secret(testenv.Postgres(t)),
-				PollInterval: 10 * time.Millisecond, InitializeSchema: true,
-			}}
-		}},
-		{"sql-mysql", func(t *testing.T) *topology.Transport {
-			return &topology.Transport{Name: "mysql", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
-				Dialect: topology.DialectMySQL, DSN: topology.Secret(testenv.MySQL(t)),
-				PollInterval: 10 * time.Millisecond, InitializeSchema: true,
-			}}
-		}},
-		{"sql-sqlite", func(t *testing.T) *topology.Transport {
-			return &topology.Transport{Name: "lite", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
-				Dialect: topology.DialectSQLite, DSN: topology.Secret(transport.SQLiteDSN(filepath.Join(t.TempDir(), "bus.db"))),
-				PollInterval: 10 * time.Millisecond, InitializeSchema: true,
-			}}
-		}},
-	}
-}
+// kinds returns the routes of transporttest: one transport config per kind (SQL once
+// per dialect); broker kinds skip (or fail under CI) when their service is down.
+func kinds() []transporttest.Route { return transporttest.Routes() }
 
 func mustNew(t *testing.T, cfg *topology.Transport) transport.Transport {
 	t.Helper()
@@ -91,9 +51,9 @@ func TestDelivery(t *testing.T) {
 	const messages = 20
 	for _, k := range kinds() {
 		for _, delivery := range []topology.Delivery{topology.Shared, topology.Broadcast} {
-			t.Run(k.name+"/"+string(delivery), func(t *testing.T) {
+			t.Run(k.Name+"/"+string(delivery), func(t *testing.T) {
 				t.Parallel()
-				tr := mustNew(t, k.cfg(t))
+				tr := mustNew(t, k.Config(t))
 				topic := uniqueTopic("delivery")
 
 				type member struct{ group, instance string }
@@ -212,7 +172,7 @@ func TestDelivery(t *testing.T) {
 // messages among its subscribers: while one member holds a message unacked, the next
 // message goes to the other member.
 func TestMemoryGroupMembersCompete(t *testing.T) {
-	tr := mustNew(t, kinds()[0].cfg(t))
+	tr := mustNew(t, kinds()[0].Config(t))
 	topic := uniqueTopic("compete")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -371,9 +331,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 func TestConcurrentPublishersLoseNothing(t *testing.T) {
 	const publishers, perPublisher = 8, 100
 	for _, k := range kinds() {
-		t.Run(k.name, func(t *testing.T) {
+		t.Run(k.Name, func(t *testing.T) {
 			t.Parallel()
-			tr := mustNew(t, k.cfg(t))
+			tr := mustNew(t, k.Config(t))
 			topic := uniqueTopic("concurrent")
 			sub, err := tr.NewSubscriber(transport.SubscriberOptions{Group: "g", Delivery: topology.Shared, Instance: "a"})
 			if err != nil {
@@ -531,9 +491,9 @@ func TestRedisMaxLenTrimsStream(t *testing.T) {
 // return from Close a moment before it closes a channel.
 func TestCloseClosesChannels(t *testing.T) {
 	for _, k := range kinds() {
-		t.Run(k.name, func(t *testing.T) {
+		t.Run(k.Name, func(t *testing.T) {
 			t.Parallel()
-			tr := mustNew(t, k.cfg(t))
+			tr := mustNew(t, k.Config(t))
 			topic := uniqueTopic("closing")
 			for i := 0; i < 10; i++ {
 				sub, err := tr.NewSubscriber(transport.SubscriberOptions{Group: "g", Delivery: topology.Shared, Instance: "a"})
