@@ -281,8 +281,9 @@ func TestDemoIsOperable(t *testing.T) {
 	}
 }
 
-// TestOperatingWithoutDemoData: --data naming a folder no demo has used, or a trace
-// store not created yet, is refused rather than read as an empty new database.
+// TestOperatingWithoutDemoData: --data naming a folder no demo has used, or a SQLite
+// trace store or poison store not created yet, is refused with a hint rather than read
+// as an empty new database.
 func TestOperatingWithoutDemoData(t *testing.T) {
 	empty := t.TempDir()
 	for _, args := range [][]string{
@@ -296,8 +297,12 @@ func TestOperatingWithoutDemoData(t *testing.T) {
 	}
 	t.Setenv("MILLRACE_SQLITE_PATH", filepath.Join(empty, "none.db"))
 	code, _, stderr := runCLI(t, "trace", "x", "--topology", "local")
-	if code != exitFailure || !strings.Contains(stderr, "delivery log of local.yaml") {
+	if code != exitFailure || !strings.Contains(stderr, "delivery log of local.yaml") || !strings.Contains(stderr, "no service has run on it") {
 		t.Errorf("trace without a store file: exit %d, stderr:\n%s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "poison", "list", "--topology", "local")
+	if code != exitFailure || !strings.Contains(stderr, "poison topics on transport sqlite") || !strings.Contains(stderr, "no service has run on it") {
+		t.Errorf("poison list without a database file: exit %d, stderr:\n%s", code, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(empty, "none.db")); err == nil {
 		t.Error("trace created the store file")

@@ -117,6 +117,10 @@ func openPoison(topo *topology.Topology, f poison.Filter, stderr io.Writer) (*po
 		}
 		if _, ok := s.stores[t.Transport]; !ok {
 			tr, _ := topo.Transport(t.Transport)
+			if err := sqliteFileExists(tr); err != nil {
+				s.Close()
+				return nil, fmt.Errorf("poison topics on transport %s: %w", tr.Name, err)
+			}
 			st, err := poison.Open(tr)
 			if errors.Is(err, poison.ErrInMemory) {
 				inMemory = append(inMemory, t.Name)

@@ -87,7 +87,19 @@ func storeExists(t *topology.Topology) error {
 		return nil
 	}
 	tr, ok := t.Transport(t.Trace.Store)
-	if !ok || tr.SQL == nil || tr.SQL.Dialect != topology.DialectSQLite {
+	if !ok {
+		return nil
+	}
+	if err := sqliteFileExists(tr); err != nil {
+		return fmt.Errorf("delivery log of %s: %w", t.File, err)
+	}
+	return nil
+}
+
+// sqliteFileExists returns an error when tr is a SQLite transport whose database file
+// does not exist yet: no service has run on it from this folder.
+func sqliteFileExists(tr *topology.Transport) error {
+	if tr.SQL == nil || tr.SQL.Dialect != topology.DialectSQLite {
 		return nil
 	}
 	path := tr.SQL.DSN.Reveal()
@@ -95,7 +107,7 @@ func storeExists(t *topology.Topology) error {
 		return nil
 	}
 	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("delivery log of %s: %w (no service has run on it here; a demo started with --data DIR keeps it in DIR/%s)", t.File, err, demoDatabase)
+		return fmt.Errorf("%w (no service has run on it here; a demo started with --data DIR keeps it in DIR/%s)", err, demoDatabase)
 	}
 	return nil
 }
