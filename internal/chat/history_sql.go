@@ -64,9 +64,9 @@ func (h *PostgresHistory) createTable(ctx context.Context) error {
 
 // Append inserts msg; a message id already stored is ignored.
 func (h *PostgresHistory) Append(ctx context.Context, msg *MessageSent) error {
-	_, err := h.db.ExecContext(ctx, `INSERT INTO `+h.table+` (message_id, room, name, text, sent_at)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_id) DO NOTHING`,
-		msg.MessageID, msg.Room, msg.Name, msg.Text, msg.SentAt)
+	_, err := h.db.ExecContext(ctx, `INSERT INTO `+h.table+` (message_id, room, name, text, sent_at, connection_id)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (message_id) DO NOTHING`,
+		msg.MessageID, msg.Room, msg.Name, msg.Text, msg.SentAt, msg.ConnectionID)
 	if err != nil {
 		return fmt.Errorf("postgres history: append to %s: %w", msg.Room, err)
 	}
@@ -75,7 +75,7 @@ func (h *PostgresHistory) Append(ctx context.Context, msg *MessageSent) error {
 
 // Recent returns the last n messages of room, oldest first.
 func (h *PostgresHistory) Recent(ctx context.Context, room string, n int) ([]MessageSent, error) {
-	rows, err := h.db.QueryContext(ctx, `SELECT message_id, room, name, text, sent_at FROM `+h.table+`
+	rows, err := h.db.QueryContext(ctx, `SELECT message_id, room, name, text, sent_at, connection_id FROM `+h.table+`
 		WHERE room = $1 ORDER BY id DESC LIMIT $2`, room, n)
 	if err != nil {
 		return nil, fmt.Errorf("postgres history: read %s: %w", room, err)
@@ -84,7 +84,7 @@ func (h *PostgresHistory) Recent(ctx context.Context, room string, n int) ([]Mes
 	var msgs []MessageSent
 	for rows.Next() {
 		var m MessageSent
-		if err := rows.Scan(&m.MessageID, &m.Room, &m.Name, &m.Text, &m.SentAt); err != nil {
+		if err := rows.Scan(&m.MessageID, &m.Room, &m.Name, &m.Text, &m.SentAt, &m.ConnectionID); err != nil {
 			return nil, fmt.Errorf("postgres history: scan %s: %w", room, err)
 		}
 		m.SentAt = m.SentAt.UTC()
