@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/millrace/millrace/internal/mail/mailtest"
 
 	"github.com/millrace/millrace/internal/testenv"
 
@@ -47,16 +48,7 @@ func TestBadSenderFails(t *testing.T) {
 // email, and returns its address.
 func startSMTP(t *testing.T) string {
 	t.Helper()
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return session{}, nil }))
-	srv.Domain = "localhost"
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close(); <-done })
-	return ln.Addr().String()
+	return mailtest.Serve(t, smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return session{}, nil }))
 }
 
 type session struct{}

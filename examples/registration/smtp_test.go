@@ -5,13 +5,14 @@ import (
 	"errors"
 	"io"
 	"mime/quotedprintable"
-	"net"
 	"net/mail"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/millrace/millrace/internal/mail/mailtest"
 )
 
 // email is a message the test SMTP server accepted.
@@ -43,23 +44,7 @@ type smtpServer struct {
 func startSMTP(t testing.TB) *smtpServer {
 	t.Helper()
 	s := &smtpServer{attempts: map[string]int{}, reject: map[string]bool{}, notify: make(chan struct{}, 1)}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = ln.Addr().String()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		_ = srv.Close()
-		<-done
-	})
+	s.addr = mailtest.Serve(t, smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
 	return s
 }
 

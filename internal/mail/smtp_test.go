@@ -6,12 +6,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/millrace/millrace/internal/mail/mailtest"
 
 	millmail "github.com/millrace/millrace/internal/mail"
 	"github.com/millrace/millrace/internal/router"
@@ -25,18 +26,10 @@ func startSMTP(t *testing.T, reply *smtp.SMTPError) (string, func() []string) {
 		mu  sync.Mutex
 		ids []string
 	)
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+	addr := mailtest.Serve(t, smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
 		return &session{reply: reply, accept: func(id string) { mu.Lock(); ids = append(ids, id); mu.Unlock() }}, nil
 	}))
-	srv.Domain = "localhost"
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close(); <-done })
-	return ln.Addr().String(), func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), ids...) }
+	return addr, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), ids...) }
 }
 
 type session struct {
