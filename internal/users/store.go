@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+
 	"github.com/millrace/millrace/internal/migrate"
 	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
@@ -192,24 +194,23 @@ func (s *Store) OnceExternal(ctx context.Context, handler, id string, effect fun
 	return true, nil
 }
 
-// record stores (handler, id) as processed, retrying with backoff for up to
-// RecordTimeout. A connection an attempt failed on is closed, not reused.
+// record stores (handler, id) as processed, retrying with exponential backoff (50 ms
+// growing to 1 s) for up to RecordTimeout. A connection an attempt failed on is closed,
+// not reused.
 func (s *Store) record(ctx context.Context, handler, id string) error {
 	ctx, cancel := context.WithTimeout(ctx, RecordTimeout)
 	defer cancel()
-	wait := 50 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := s.recordOnce(ctx, handler, id)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("record message %s for %s: %d attempts: %w", id, handler, attempt, err)
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, time.Second)
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval, b.MaxInterval, b.Multiplier, b.RandomizationFactor = 50*time.Millisecond, time.Second, 2, 0
+	attempts := 0
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		attempts++
+		return struct{}{}, s.recordOnce(ctx, handler, id)
+	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(RecordTimeout))
+	if err != nil {
+		return fmt.Errorf("record message %s for %s: %d attempts: %w", id, handler, attempts, err)
 	}
+	return nil
 }
 
 // recordOnce inserts the record of (handler, id) on one connection and closes that
