@@ -65,7 +65,7 @@ func remember(key typeKey, t string) {
 
 // Metadata keys of event messages. Bus sets all but KeyDataContentType (event payloads
 // are JSON, which a message without the key implies) and KeyCausationID (set only for
-// an event published while handling another).
+// an event published while handling another, or in a request that has an id).
 const (
 	KeyID              = "ce_id"
 	KeyType            = "ce_type"

@@ -75,7 +75,8 @@ func MessageType(msg *message.Message) string {
 func CorrelationID(msg *message.Message) string { return msg.Metadata.Get(KeyCorrelationID) }
 
 // CausationID returns the causation id of msg: the id of the message whose handling
-// published it, or "" for a message published at the edge.
+// published it or, at the edge, of the HTTP request that did when a middleware gives
+// requests one; "" otherwise.
 func CausationID(msg *message.Message) string { return msg.Metadata.Get(KeyCausationID) }
 
 // ContextFor returns the context to handle msg in: msg.Context() carrying the
