@@ -112,6 +112,12 @@ func TestSQLMetadataRoundTrip(t *testing.T) {
 			if md := column(other.UUID); md[event.KeyID] != "another-id" {
 				t.Errorf("metadata column of an id other than the uuid = %v, want ce_id kept", md)
 			}
+			// The subscriber keeps polling (on SQLite inside a write transaction)
+			// until it is closed; close it before dropping its tables.
+			cancel()
+			if err := sub.Close(); err != nil {
+				t.Errorf("close subscriber: %v", err)
+			}
 			for _, name := range []string{table, quote("watermill_offsets_" + topic)} {
 				if _, err := db.Exec("DROP TABLE IF EXISTS " + name); err != nil {
 					t.Errorf("drop %s: %v", name, err)
