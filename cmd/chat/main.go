@@ -31,7 +31,7 @@ import (
 	"syscall"
 
 	"github.com/millrace/millrace/config"
-	"github.com/millrace/millrace/internal/chatapp"
+	"github.com/millrace/millrace/examples/chat"
 	"github.com/millrace/millrace/internal/logging"
 )
 
@@ -44,7 +44,7 @@ func main() {
 
 // run parses args and runs the chat until ctx is done. ready, when not nil, receives
 // the app once it listens.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(*chatapp.App)) int {
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(*chat.App)) int {
 	env := func(key, def string) string {
 		if v := getenv(key); v != "" {
 			return v
@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	topo := fs.String("topology", env("MILLRACE_TOPOLOGY", "redis"), "topology profile name or YAML file")
-	addr := fs.String("http-addr", env("MILLRACE_HTTP_ADDR", chatapp.DefaultAddr), "HTTP listen address")
+	addr := fs.String("http-addr", env("MILLRACE_HTTP_ADDR", chat.DefaultAddr), "HTTP listen address")
 	history := fs.String("history", env("MILLRACE_CHAT_HISTORY", ""), `history store: "memory" or a transport name (default: from the topology)`)
 	origins := fs.String("origins", env("MILLRACE_CHAT_ORIGINS", ""), "comma-separated origins allowed to connect besides the page's own")
 	level := fs.String("log-level", env("MILLRACE_LOG_LEVEL", "info"), "log level")
@@ -72,13 +72,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		fmt.Fprintf(stderr, "chat: %v\n", err)
 		return 1
 	}
-	var allowed chatapp.Origins
+	var allowed chat.Origins
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			allowed = append(allowed, o)
 		}
 	}
-	app, cleanup, err := build(ctx, config.Source(*topo), chatapp.HistoryStore(*history), chatapp.Addr(*addr), allowed, logger)
+	app, cleanup, err := build(ctx, config.Source(*topo), chat.HistoryStore(*history), chat.Addr(*addr), allowed, logger)
 	if err != nil {
 		logger.Error("start chat", "error", err)
 		return 1

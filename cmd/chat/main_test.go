@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/millrace/millrace/internal/chatapp"
+	"github.com/millrace/millrace/examples/chat"
 )
 
 // TestRunServesAndStops runs the binary's run function on the local profile: it serves
@@ -25,7 +25,7 @@ func TestRunServesAndStops(t *testing.T) {
 	code := make(chan int, 1)
 	var stderr bytes.Buffer
 	go func() {
-		code <- run(ctx, nil, func(k string) string { return env[k] }, &stderr, func(a *chatapp.App) { addrs <- a.Addr() })
+		code <- run(ctx, nil, func(k string) string { return env[k] }, &stderr, func(a *chat.App) { addrs <- a.Addr() })
 	}()
 	var addr string
 	select {

@@ -9,7 +9,7 @@ package main
 import (
 	"context"
 	"github.com/millrace/millrace/config"
-	"github.com/millrace/millrace/internal/chatapp"
+	"github.com/millrace/millrace/examples/chat"
 	"github.com/millrace/millrace/internal/observability"
 	"log/slog"
 )
@@ -18,7 +18,7 @@ import (
 
 // build loads the topology src names, opens its transports and the history store, and
 // assembles the chat.
-func build(ctx context.Context, src config.Source, store chatapp.HistoryStore, addr chatapp.Addr, origins chatapp.Origins, logger *slog.Logger) (*chatapp.App, func(), error) {
+func build(ctx context.Context, src config.Source, store chat.HistoryStore, addr chat.Addr, origins chat.Origins, logger *slog.Logger) (*chat.App, func(), error) {
 	topology, err := config.Load(src)
 	if err != nil {
 		return nil, nil, err
@@ -33,13 +33,13 @@ func build(ctx context.Context, src config.Source, store chatapp.HistoryStore, a
 		cleanup()
 		return nil, nil, err
 	}
-	history, cleanup3, err := chatapp.ProvideHistory(ctx, topology, store, logger)
+	history, cleanup3, err := chat.ProvideHistory(ctx, topology, store, logger)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	app, cleanup4, err := chatapp.Provide(topology, bus, history, logger, addr, origins, observabilityObservability)
+	app, cleanup4, err := chat.Provide(topology, bus, history, logger, addr, origins, observabilityObservability)
 	if err != nil {
 		cleanup3()
 		cleanup2()

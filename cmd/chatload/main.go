@@ -63,7 +63,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/millrace/millrace/internal/chatload"
+	"github.com/millrace/millrace/examples/chat/chatload"
 )
 
 func main() {

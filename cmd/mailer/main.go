@@ -41,8 +41,8 @@ import (
 	"syscall"
 
 	"github.com/millrace/millrace/config"
+	"github.com/millrace/millrace/examples/registration"
 	"github.com/millrace/millrace/internal/logging"
-	"github.com/millrace/millrace/internal/signup"
 )
 
 func main() {
@@ -53,14 +53,14 @@ func main() {
 }
 
 // settings reads the mailer's settings from the environment and registers their flags
-// on fs; its HTTP address defaults to signup.DefaultMailerHTTPAddr.
-func settings(getenv func(string) string, fs *flag.FlagSet) (*signup.Settings, error) {
-	s, err := signup.FromEnv(getenv)
+// on fs; its HTTP address defaults to registration.DefaultMailerHTTPAddr.
+func settings(getenv func(string) string, fs *flag.FlagSet) (*registration.Settings, error) {
+	s, err := registration.FromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
 	if getenv("MILLRACE_HTTP_ADDR") == "" {
-		s.HTTPAddr = signup.DefaultMailerHTTPAddr
+		s.HTTPAddr = registration.DefaultMailerHTTPAddr
 	}
 	s.RegisterFlags(fs, getenv, "database-dsn", "smtp-addr", "from", "public-url", "token-ttl", "http-addr", "shutdown-timeout")
 	return &s, nil
@@ -68,7 +68,7 @@ func settings(getenv func(string) string, fs *flag.FlagSet) (*signup.Settings, e
 
 // run parses args and runs the mailer until ctx is done. ready, when not nil, receives
 // the mailer once its handlers consume.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(*signup.Mailer)) int {
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(*registration.Mailer)) int {
 	fs := flag.NewFlagSet("mailer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	s, err := settings(getenv, fs)

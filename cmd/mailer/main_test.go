@@ -14,11 +14,11 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"github.com/millrace/millrace/internal/mail/mailtest"
+	"github.com/millrace/millrace/examples/registration/mail/mailtest"
 
 	"github.com/millrace/millrace/internal/testenv"
 
-	"github.com/millrace/millrace/internal/signup"
+	"github.com/millrace/millrace/examples/registration"
 )
 
 func TestUsageErrors(t *testing.T) {
@@ -68,7 +68,7 @@ func startMailer(t *testing.T, smtpAddr string) (string, *testenv.Buffer, func()
 	dir := t.TempDir()
 	t.Setenv("MILLRACE_SQLITE_PATH", filepath.Join(dir, "m.db")) // read by the local profile
 	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan *signup.Mailer, 1)
+	ready := make(chan *registration.Mailer, 1)
 	done := make(chan int, 1)
 	stderr := &testenv.Buffer{}
 	getenv := func(k string) string {
@@ -80,7 +80,7 @@ func startMailer(t *testing.T, smtpAddr string) (string, *testenv.Buffer, func()
 		}
 		return os.Getenv(k)
 	}
-	go func() { done <- run(ctx, nil, getenv, stderr, func(m *signup.Mailer) { ready <- m }) }()
+	go func() { done <- run(ctx, nil, getenv, stderr, func(m *registration.Mailer) { ready <- m }) }()
 	select {
 	case m := <-ready:
 		if _, err := os.Stat(filepath.Join(dir, "m.db")); err != nil {
@@ -162,15 +162,15 @@ func TestNotReadyWithoutSMTP(t *testing.T) {
 }
 
 // TestDefaultHTTPAddr checks that the mailer's HTTP server defaults to
-// signup.DefaultMailerHTTPAddr, not the users service's address.
+// registration.DefaultMailerHTTPAddr, not the users service's address.
 func TestDefaultHTTPAddr(t *testing.T) {
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	s, err := settings(func(string) string { return "" }, fs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.HTTPAddr != signup.DefaultMailerHTTPAddr {
-		t.Errorf("HTTPAddr %q, want %q", s.HTTPAddr, signup.DefaultMailerHTTPAddr)
+	if s.HTTPAddr != registration.DefaultMailerHTTPAddr {
+		t.Errorf("HTTPAddr %q, want %q", s.HTTPAddr, registration.DefaultMailerHTTPAddr)
 	}
 }
 

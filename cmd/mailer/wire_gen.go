@@ -9,15 +9,15 @@ package main
 import (
 	"context"
 	"github.com/millrace/millrace/config"
+	"github.com/millrace/millrace/examples/registration"
 	"github.com/millrace/millrace/internal/observability"
-	"github.com/millrace/millrace/internal/signup"
 	"log/slog"
 )
 
 // Injectors from wire.go:
 
 // initMailer builds the mailer of the topology src names, sending over SMTP.
-func initMailer(ctx context.Context, src config.Source, s signup.Settings, logger *slog.Logger) (*signup.Mailer, func(), error) {
+func initMailer(ctx context.Context, src config.Source, s registration.Settings, logger *slog.Logger) (*registration.Mailer, func(), error) {
 	topology, err := config.Load(src)
 	if err != nil {
 		return nil, nil, err
@@ -32,34 +32,34 @@ func initMailer(ctx context.Context, src config.Source, s signup.Settings, logge
 		cleanup()
 		return nil, nil, err
 	}
-	store, cleanup3, err := signup.ProvideStore(ctx, topology, s, logger)
+	store, cleanup3, err := registration.ProvideStore(ctx, topology, s, logger)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	outbox, err := signup.ProvideOutbox(ctx, store, s, observabilityObservability, logger)
-	if err != nil {
-		cleanup3()
-		cleanup2()
-		cleanup()
-		return nil, nil, err
-	}
-	service, err := signup.ProvideService(store, outbox, s)
+	outbox, err := registration.ProvideOutbox(ctx, store, s, observabilityObservability, logger)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	sender, err := signup.ProvideSMTP(s)
+	service, err := registration.ProvideService(store, outbox, s)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	mailer, cleanup4, err := signup.ProvideMailer(s, topology, bus, service, store, sender, observabilityObservability, logger)
+	sender, err := registration.ProvideSMTP(s)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	mailer, cleanup4, err := registration.ProvideMailer(s, topology, bus, service, store, sender, observabilityObservability, logger)
 	if err != nil {
 		cleanup3()
 		cleanup2()

@@ -9,12 +9,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/millrace/millrace/config"
-	"github.com/millrace/millrace/internal/chat"
-	"github.com/millrace/millrace/internal/chatapp"
+	"github.com/millrace/millrace/examples/chat"
+	"github.com/millrace/millrace/examples/chat/room"
+	"github.com/millrace/millrace/examples/registration"
+	"github.com/millrace/millrace/examples/registration/mail"
 	"github.com/millrace/millrace/internal/logging"
-	"github.com/millrace/millrace/internal/mail"
 	"github.com/millrace/millrace/internal/server"
-	"github.com/millrace/millrace/internal/signup"
 )
 
 // demoProfile is the topology the demo runs on: events in memory; the outbox, the
@@ -25,7 +25,7 @@ func newDemoCommand() *cobra.Command {
 	var (
 		dataDir  string
 		chatAddr string
-		s        signup.Settings
+		s        registration.Settings
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -49,7 +49,7 @@ From another terminal, while the demo runs:
 Settings not given as flags come from the environment (see examples/registration).`,
 		Args: cobra.NoArgs,
 	}
-	s, envErr := signup.FromEnv(os.Getenv)
+	s, envErr := registration.FromEnv(os.Getenv)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if envErr != nil {
 			return envErr
@@ -57,14 +57,14 @@ Settings not given as flags come from the environment (see examples/registration
 		return fail(runDemo(cmd.Context(), dataDir, chatAddr, s, cmd))
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "millrace-data", "folder of the SQLite database and the stored emails")
-	cmd.Flags().StringVar(&chatAddr, "chat-addr", chatapp.DefaultAddr, "HTTP listen address of the chat")
+	cmd.Flags().StringVar(&chatAddr, "chat-addr", chat.DefaultAddr, "HTTP listen address of the chat")
 	cmd.Flags().StringVar(&s.HTTPAddr, "http-addr", s.HTTPAddr, "HTTP listen address (MILLRACE_HTTP_ADDR)")
 	cmd.Flags().StringVar(&s.PublicURL, "public-url", s.PublicURL, "base URL of verification links (MILLRACE_PUBLIC_URL; default: the address --http-addr serves)")
 	cmd.Flags().StringVar(&s.From, "from", s.From, "sender address of emails (MILLRACE_MAIL_FROM)")
 	return cmd
 }
 
-func runDemo(ctx context.Context, dataDir, chatAddr string, s signup.Settings, cmd *cobra.Command) error {
+func runDemo(ctx context.Context, dataDir, chatAddr string, s registration.Settings, cmd *cobra.Command) error {
 	logger, err := logging.New(cmd.ErrOrStderr(), logging.Options{})
 	if err != nil {
 		return err
@@ -81,17 +81,17 @@ func runDemo(ctx context.Context, dataDir, chatAddr string, s signup.Settings, c
 	if err != nil {
 		return err
 	}
-	app, cleanup, err := signup.Build(ctx, topo, s, sink, logger)
+	app, cleanup, err := registration.Build(ctx, topo, s, sink, logger)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer cleanup()
-	history, closeHistory, err := chatapp.OpenHistory(ctx, topo, chatapp.HistoryMemory, chat.DefaultMessagesTopic, chatapp.HistoryOptions{}, logger)
+	history, closeHistory, err := chat.OpenHistory(ctx, topo, chat.HistoryMemory, room.DefaultMessagesTopic, chat.HistoryOptions{}, logger)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer closeHistory()
-	chatApp, err := chatapp.New(chatapp.Config{Topology: topo, Bus: app.Bus, History: history, Logger: logger,
+	chatApp, err := chat.New(chat.Config{Topology: topo, Bus: app.Bus, History: history, Logger: logger,
 		Addr: chatAddr, Observability: app.Obs})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)

@@ -28,7 +28,7 @@ func TestNewCommandExitCodes(t *testing.T) {
 		{[]string{"new", "service", "chat", "--dir", root}, exitUsage, "cmd/chat exists already"},
 		{[]string{"new", "handler", "ship-order", "--dir", root, "--topic", "orders.placed"}, exitUsage, `required flag(s) "event" not set`},
 		{[]string{"new", "handler", "ship-order", "--dir", root, "--event", "orders.OrderPlaced", "--topic", "orders.placed"}, exitUsage, "config/local.yaml: topic orders.placed is not declared"},
-		{[]string{"new", "handler", "send-welcome-email", "--dir", root, "--event", "users.Verified", "--topic", "users.verified"}, exitUsage, "handlers/send_welcome_email.go exists already"},
+		{[]string{"new", "handler", "send-welcome-email", "--dir", root, "--event", "users.Verified", "--topic", "users.verified"}, exitUsage, "handler send-welcome-email is declared already"},
 	} {
 		r := runBinary(t, c.args...)
 		if r.code != c.code || !strings.Contains(r.stderr, c.want) {

@@ -41,8 +41,8 @@ import (
 	"syscall"
 
 	"github.com/millrace/millrace/config"
+	"github.com/millrace/millrace/examples/registration"
 	"github.com/millrace/millrace/internal/logging"
-	"github.com/millrace/millrace/internal/signup"
 )
 
 func main() {
@@ -54,8 +54,8 @@ func main() {
 
 // run parses args and serves until ctx is done. ready, when not nil, receives the
 // service once it listens.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(*signup.Users)) int {
-	s, err := signup.FromEnv(getenv)
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(*registration.Users)) int {
+	s, err := registration.FromEnv(getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "users: %v\n", err)
 		return 2
@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return 1
 	}
 	defer cleanup()
-	logger.Info("users service listening", "addr", svc.HTTP.Addr(), "url", signup.BaseURL(svc.HTTP.Addr()), "topology", f.Topology)
+	logger.Info("users service listening", "addr", svc.HTTP.Addr(), "url", registration.BaseURL(svc.HTTP.Addr()), "topology", f.Topology)
 	if ready != nil {
 		ready(svc)
 	}

@@ -9,15 +9,15 @@ package main
 import (
 	"context"
 	"github.com/millrace/millrace/config"
+	"github.com/millrace/millrace/examples/registration"
 	"github.com/millrace/millrace/internal/observability"
-	"github.com/millrace/millrace/internal/signup"
 	"log/slog"
 )
 
 // Injectors from wire.go:
 
 // initUsers builds the users service of the topology src names.
-func initUsers(ctx context.Context, src config.Source, s signup.Settings, logger *slog.Logger) (*signup.Users, func(), error) {
+func initUsers(ctx context.Context, src config.Source, s registration.Settings, logger *slog.Logger) (*registration.Users, func(), error) {
 	topology, err := config.Load(src)
 	if err != nil {
 		return nil, nil, err
@@ -32,27 +32,27 @@ func initUsers(ctx context.Context, src config.Source, s signup.Settings, logger
 		cleanup()
 		return nil, nil, err
 	}
-	store, cleanup3, err := signup.ProvideStore(ctx, topology, s, logger)
+	store, cleanup3, err := registration.ProvideStore(ctx, topology, s, logger)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	outbox, err := signup.ProvideOutbox(ctx, store, s, observabilityObservability, logger)
-	if err != nil {
-		cleanup3()
-		cleanup2()
-		cleanup()
-		return nil, nil, err
-	}
-	service, err := signup.ProvideService(store, outbox, s)
+	outbox, err := registration.ProvideOutbox(ctx, store, s, observabilityObservability, logger)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	users, cleanup4, err := signup.NewUsers(s, topology, bus, service, outbox, store, observabilityObservability, logger)
+	service, err := registration.ProvideService(store, outbox, s)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	users, cleanup4, err := registration.NewUsers(s, topology, bus, service, outbox, store, observabilityObservability, logger)
 	if err != nil {
 		cleanup3()
 		cleanup2()

@@ -10,7 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/millrace/millrace/internal/chat"
+	"github.com/millrace/millrace/examples/chat/room"
 )
 
 // TestTwoInstances runs two chat instances on each transport profile: members on both
@@ -255,8 +255,8 @@ func TestRefusals(t *testing.T) {
 		c := dial(t, a.addr, tc.room, tc.name)
 		err := <-c.closed
 		var ce websocket.CloseError
-		if !errors.As(err, &ce) || ce.Code != chat.StatusRefused || !strings.Contains(ce.Reason, tc.reason) {
-			t.Errorf("room %q name %q: %v, want close %d with a reason containing %q", tc.room, tc.name, err, chat.StatusRefused, tc.reason)
+		if !errors.As(err, &ce) || ce.Code != room.StatusRefused || !strings.Contains(ce.Reason, tc.reason) {
+			t.Errorf("room %q name %q: %v, want close %d with a reason containing %q", tc.room, tc.name, err, room.StatusRefused, tc.reason)
 		}
 	}
 	foreign := http.Header{"Origin": {"http://evil.example"}}

@@ -16,9 +16,9 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/millrace/millrace/examples/chat"
+	"github.com/millrace/millrace/examples/chat/room"
 	"github.com/millrace/millrace/internal/bus"
-	"github.com/millrace/millrace/internal/chat"
-	"github.com/millrace/millrace/internal/chatapp"
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/topology"
 )
@@ -42,7 +42,7 @@ type profile struct {
 	topo     *topology.Topology
 	messages string
 	presence string
-	history  chatapp.HistoryOptions
+	history  chat.HistoryOptions
 	// durable is false when the history does not survive a restart (memory).
 	durable bool
 }
@@ -87,7 +87,7 @@ handlers:
 	return profile{
 		name: kind, topo: topo,
 		messages: prefix + ".messages", presence: prefix + ".presence",
-		history: chatapp.HistoryOptions{RedisPrefix: "millrace:test:" + id + ":"},
+		history: chat.HistoryOptions{RedisPrefix: "millrace:test:" + id + ":"},
 		durable: durable,
 	}
 }
@@ -95,32 +95,32 @@ handlers:
 // instance is one running chat instance.
 type instance struct {
 	addr string
-	app  *chatapp.App
+	app  *chat.App
 	stop func()
 }
 
 // startInstance runs a chat instance of p on a free port until the test ends or stop.
-func startInstance(t testing.TB, p profile, tune func(*chatapp.Config)) *instance {
+func startInstance(t testing.TB, p profile, tune func(*chat.Config)) *instance {
 	t.Helper()
 	b, err := bus.Open(p.topo, bus.Options{})
 	if err != nil {
 		t.Fatalf("open bus: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	hist, closeHist, err := chatapp.OpenHistory(ctx, p.topo, "", p.messages, p.history, nil)
+	hist, closeHist, err := chat.OpenHistory(ctx, p.topo, "", p.messages, p.history, nil)
 	if err != nil {
 		cancel()
 		_ = b.Close()
 		t.Fatalf("open history: %v", err)
 	}
-	cfg := chatapp.Config{
+	cfg := chat.Config{
 		Topology: p.topo, Bus: b, History: hist, Addr: "127.0.0.1:0",
 		MessagesTopic: p.messages, PresenceTopic: p.presence,
 	}
 	if tune != nil {
 		tune(&cfg)
 	}
-	app, err := chatapp.New(cfg)
+	app, err := chat.New(cfg)
 	if err != nil {
 		cancel()
 		closeHist()
@@ -163,11 +163,11 @@ type frame struct {
 	Room      string             `json:"room"`
 	Name      string             `json:"name"`
 	Text      string             `json:"text"`
-	Messages  []chat.MessageSent `json:"messages"`
+	Messages  []room.MessageSent `json:"messages"`
 	// ConnectionID is the sender's in a message, the member's in presence, the
 	// receiver's own in history.
 	ConnectionID string        `json:"connection_id"`
-	Members      []chat.Member `json:"members"`
+	Members      []room.Member `json:"members"`
 	Raw          string        `json:"-"`
 }
 

@@ -20,10 +20,10 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/config"
+	"github.com/millrace/millrace/examples/registration"
+	"github.com/millrace/millrace/examples/registration/account"
 	"github.com/millrace/millrace/internal/event"
-	"github.com/millrace/millrace/internal/signup"
 	"github.com/millrace/millrace/internal/testenv"
-	"github.com/millrace/millrace/internal/users"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -62,7 +62,7 @@ var profiles = []profile{
 type stack struct {
 	t      testing.TB
 	prefix string
-	app    *signup.App
+	app    *registration.App
 	base   string
 	smtp   *smtpServer
 	topo   *topology.Topology
@@ -154,7 +154,7 @@ func startStack(t testing.TB, p profile, o options) *stack {
 		st = &stack{t: t, prefix: prefix, smtp: startSMTP(t), topo: topo, done: make(chan error, 1)}
 	}
 	prefix, topo := st.prefix, st.topo
-	s := signup.Settings{
+	s := registration.Settings{
 		HTTPAddr:    "127.0.0.1:0",
 		SMTPAddr:    st.smtp.addr,
 		From:        "millrace <no-reply@example.com>",
@@ -163,9 +163,9 @@ func startStack(t testing.TB, p profile, o options) *stack {
 		OutboxTopic: strings.TrimSuffix(prefix, ".") + "_outbox",
 		OutboxPoll:  10 * time.Millisecond,
 		TokenTTL:    time.Hour,
-		Argon2:      users.Argon2Params{Time: 1, Memory: 64, Threads: 1},
+		Argon2:      account.Argon2Params{Time: 1, Memory: 64, Threads: 1},
 	}
-	sender, err := signup.ProvideSMTP(s)
+	sender, err := registration.ProvideSMTP(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func startStack(t testing.TB, p profile, o options) *stack {
 	if logger == nil {
 		logger = testLogger(t)
 	}
-	app, cleanup, err := signup.Build(ctx, topo, s, sender, logger)
+	app, cleanup, err := registration.Build(ctx, topo, s, sender, logger)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

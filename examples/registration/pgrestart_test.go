@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/millrace/millrace/handlers"
+	"github.com/millrace/millrace/handlers/mailer"
 	"github.com/millrace/millrace/internal/testenv"
 )
 
@@ -250,7 +250,7 @@ loop:
 	var users, recorded int
 	eventually(t, "a recorded verification email for every user", 30*time.Second, func() bool {
 		err := db.QueryRow(`SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM processed_messages WHERE handler = $1)`,
-			handlers.SendVerificationEmail).Scan(&users, &recorded)
+			mailer.SendVerificationEmail).Scan(&users, &recorded)
 		return err == nil && users >= len(accepted) && recorded == users
 	})
 
@@ -273,7 +273,7 @@ loop:
 			t.Errorf("%s got %d verification emails, want 1 (accepted: %v)", addr, len(got), accepted[addr])
 			continue
 		}
-		want := "<" + handlers.SendVerificationEmail + "." + eventID[addr] + "@millrace>"
+		want := "<" + mailer.SendVerificationEmail + "." + eventID[addr] + "@millrace>"
 		if got[0].MessageID != want {
 			t.Errorf("%s: Message-ID %q, want %q", addr, got[0].MessageID, want)
 		}

@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/millrace/millrace/internal/mail"
+	"github.com/millrace/millrace/examples/registration"
+	"github.com/millrace/millrace/examples/registration/account"
+	"github.com/millrace/millrace/examples/registration/mail"
 	"github.com/millrace/millrace/internal/observability"
-	"github.com/millrace/millrace/internal/signup"
 	"github.com/millrace/millrace/internal/testenv"
-	"github.com/millrace/millrace/internal/users"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -49,7 +49,7 @@ func (p *process) stop() error {
 }
 
 // serviceParts opens what cmd/users and cmd/mailer open before their own parts.
-func serviceParts(t testing.TB, ctx context.Context, name observability.ServiceName, topo *topology.Topology, s signup.Settings, p *process) (*observability.Observability, *signup.App) {
+func serviceParts(t testing.TB, ctx context.Context, name observability.ServiceName, topo *topology.Topology, s registration.Settings, p *process) (*observability.Observability, *registration.App) {
 	t.Helper()
 	logger := testLogger(t).With("process", string(name))
 	o, closeObs, err := observability.Provide(ctx, name, logger)
@@ -62,30 +62,30 @@ func serviceParts(t testing.TB, ctx context.Context, name observability.ServiceN
 		t.Fatal(err)
 	}
 	p.close = append(p.close, closeBus)
-	store, closeStore, err := signup.ProvideStore(ctx, topo, s, logger)
+	store, closeStore, err := registration.ProvideStore(ctx, topo, s, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.close = append(p.close, closeStore)
-	ob, err := signup.ProvideOutbox(ctx, store, s, o, logger)
+	ob, err := registration.ProvideOutbox(ctx, store, s, o, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := signup.ProvideService(store, ob, s)
+	svc, err := registration.ProvideService(store, ob, s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return o, &signup.App{Obs: o, Bus: b, Store: store, Outbox: ob, Service: svc}
+	return o, &registration.App{Obs: o, Bus: b, Store: store, Outbox: ob, Service: svc}
 }
 
 // startUsersProcess runs the users service as cmd/users does.
-func startUsersProcess(t testing.TB, topo *topology.Topology, s signup.Settings) (*signup.Users, *process) {
+func startUsersProcess(t testing.TB, topo *topology.Topology, s registration.Settings) (*registration.Users, *process) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &process{cancel: cancel, done: make(chan error, 1)}
 	t.Cleanup(func() { _ = p.stop() })
 	o, a := serviceParts(t, ctx, "users", topo, s, p)
-	u, closeUsers, err := signup.NewUsers(s, topo, a.Bus, a.Service, a.Outbox, a.Store, o, testLogger(t))
+	u, closeUsers, err := registration.NewUsers(s, topo, a.Bus, a.Service, a.Outbox, a.Store, o, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,13 +97,13 @@ func startUsersProcess(t testing.TB, topo *topology.Topology, s signup.Settings)
 }
 
 // startMailerProcess runs the mailer as cmd/mailer does, with its HTTP server.
-func startMailerProcess(t testing.TB, topo *topology.Topology, s signup.Settings, sender mail.Sender) (*signup.Mailer, *process) {
+func startMailerProcess(t testing.TB, topo *topology.Topology, s registration.Settings, sender mail.Sender) (*registration.Mailer, *process) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &process{cancel: cancel, done: make(chan error, 1)}
 	t.Cleanup(func() { _ = p.stop() })
 	o, a := serviceParts(t, ctx, "mailer", topo, s, p)
-	m, closeMailer, err := signup.ProvideMailer(s, topo, a.Bus, a.Service, a.Store, sender, o, testLogger(t))
+	m, closeMailer, err := registration.ProvideMailer(s, topo, a.Bus, a.Service, a.Store, sender, o, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestMailerRestartUnderLoad(t *testing.T) {
 	topo := testTopology(t, p, prefix, options{maxAttempts: 5, concurrency: 2})
 	cleanupBrokers(t, topo)
 	smtpSrv := startSMTP(t)
-	s := signup.Settings{
+	s := registration.Settings{
 		HTTPAddr:        "127.0.0.1:0",
 		SMTPAddr:        smtpSrv.addr,
 		From:            "millrace <no-reply@example.com>",
@@ -163,10 +163,10 @@ func TestMailerRestartUnderLoad(t *testing.T) {
 		OutboxTopic:     strings.TrimSuffix(prefix, ".") + "_outbox",
 		OutboxPoll:      10 * time.Millisecond,
 		TokenTTL:        time.Hour,
-		Argon2:          users.Argon2Params{Time: 1, Memory: 64, Threads: 1},
+		Argon2:          account.Argon2Params{Time: 1, Memory: 64, Threads: 1},
 		ShutdownTimeout: 20 * time.Second,
 	}
-	smtpSender, err := signup.ProvideSMTP(s)
+	smtpSender, err := registration.ProvideSMTP(s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"github.com/millrace/millrace/internal/mail/mailtest"
+	"github.com/millrace/millrace/examples/registration/mail/mailtest"
 )
 
 // email is a message the test SMTP server accepted.

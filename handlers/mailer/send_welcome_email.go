@@ -1,0 +1,51 @@
+package mailer
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/millrace/millrace/examples/registration/account"
+	"github.com/millrace/millrace/examples/registration/mail"
+	"github.com/millrace/millrace/internal/correlation"
+	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/idempotency"
+	"github.com/millrace/millrace/internal/router"
+)
+
+// WelcomeEmail is what send-welcome-email needs.
+type WelcomeEmail struct {
+	Users  *account.Service
+	Sender mail.Sender
+	Events Publisher
+}
+
+// NewSendWelcomeEmail returns the handler that emails a welcome to each verified user,
+// once per users.verified message, then publishes mail.sent (see
+// NewSendVerificationEmail for the order of record, send and publish).
+func NewSendWelcomeEmail(d WelcomeEmail) *event.Handler {
+	return event.NewHandler(SendWelcomeEmail, func(ctx context.Context, ev *account.Verified) error {
+		id, err := idempotency.MessageID(ctx)
+		if err != nil {
+			return err
+		}
+		m := mail.Message{
+			To:            ev.Email,
+			Subject:       "Welcome!",
+			Text:          fmt.Sprintf("Hello %s,\n\nyour email address is confirmed and your account is active. Welcome!\n", ev.Name),
+			CorrelationID: correlation.ID(ctx),
+			UserID:        ev.UserID,
+			MessageID:     emailMessageID(SendWelcomeEmail, id),
+		}
+		sent, err := d.Users.Store().OnceExternal(ctx, SendWelcomeEmail, id, func(ctx context.Context) error {
+			return d.Sender.Send(ctx, m)
+		})
+		if err != nil || !sent {
+			return err
+		}
+		if err := d.Events.Publish(ctx, mail.Sent{To: m.To, Subject: m.Subject, Template: "welcome", UserID: ev.UserID, SentAt: time.Now().UTC()}); err != nil {
+			return router.Permanent(fmt.Errorf("welcome email sent, mail.sent not published: %w", err))
+		}
+		return nil
+	})
+}
