@@ -103,6 +103,24 @@ func Schema() []byte {
 // .yaml/.yml is a path.
 type Source string
 
+// EnvTopology is the environment variable that names the topology when no flag does.
+const EnvTopology = "MILLRACE_TOPOLOGY"
+
+// SourceOf returns the topology to use: flag when set, else the EnvTopology variable
+// getenv returns, else def, else DefaultProfile. Every binary and command resolves its
+// --topology this way.
+func SourceOf(flag string, getenv func(string) string, def Source) Source {
+	switch {
+	case flag != "":
+		return Source(flag)
+	case getenv != nil && getenv(EnvTopology) != "":
+		return Source(getenv(EnvTopology))
+	case def != "":
+		return def
+	}
+	return DefaultProfile
+}
+
 // IsPath reports whether the source names a file rather than an embedded profile.
 func (s Source) IsPath() bool {
 	v := string(s)
