@@ -27,7 +27,7 @@ type Options struct {
 	// PublisherDecorators wrap every underlying per-transport publisher the bus
 	// creates, first innermost: metrics, tracing. Optional. A decorator must not read
 	// or write a message after passing it on: the in-memory transport may deliver an
-	// event's message itself to a consumer (see event.Released).
+	// event's message itself to a consumer (see metadata.Released).
 	PublisherDecorators []message.PublisherDecorator
 }
 

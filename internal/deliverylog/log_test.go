@@ -16,7 +16,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/deliverylog"
-	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/internal/router"
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/topology"
@@ -66,10 +66,10 @@ trace: {store: db}
 // newMessage is a message of type typ in flow corr caused by causation.
 func newMessage(typ, corr, causation string) *message.Message {
 	msg := message.NewMessage(watermill.NewUUID(), []byte("{}"))
-	msg.Metadata.Set(event.KeyType, typ)
-	msg.Metadata.Set(event.KeyCorrelationID, corr)
+	msg.Metadata.Set(metadata.KeyType, typ)
+	msg.Metadata.Set(metadata.KeyCorrelationID, corr)
 	if causation != "" {
-		msg.Metadata.Set(event.KeyCausationID, causation)
+		msg.Metadata.Set(metadata.KeyCausationID, causation)
 	}
 	return msg
 }

@@ -36,7 +36,7 @@ func (p *publisher) Publish(topic string, msgs ...*message.Message) error {
 		transport = tp.Transport
 	}
 	// The rows are read before publishing: once published, a message may be in a
-	// consumer's hands (see event.Released).
+	// consumer's hands (see metadata.Released).
 	rows := make([]row, len(msgs))
 	for i, msg := range msgs {
 		rows[i] = messageRow(kindPublish, msg, topic, at)

@@ -11,6 +11,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/correlation"
+	"github.com/millrace/millrace/internal/metadata"
 )
 
 // BusConfig configures a Bus.
@@ -91,33 +92,15 @@ func (b *Bus) Publish(ctx context.Context, ev Event) error {
 // Bus made it for this publish and keeps no reference to it.
 func stampFlow(p cqrs.OnEventSendParams) error {
 	ctx := p.Message.Context()
-	Release(p.Message)
+	metadata.Release(p.Message)
 	id := correlation.ID(ctx)
 	if id == "" {
 		// The first message of a flow names it: its id is new and unique already.
 		id = p.Message.UUID
 	}
-	p.Message.Metadata.Set(KeyCorrelationID, id)
+	p.Message.Metadata.Set(metadata.KeyCorrelationID, id)
 	if causation := correlation.Causation(ctx); causation != "" {
-		p.Message.Metadata.Set(KeyCausationID, causation)
+		p.Message.Metadata.Set(metadata.KeyCausationID, causation)
 	}
 	return nil
 }
-
-// Release marks msg as given up by whoever publishes it: once msg is passed to a
-// publisher, the caller neither reads nor writes it again. A transport that keeps
-// messages in memory may then deliver msg itself to a consumer rather than a copy, which
-// is also why a publisher decorator must not read or write a message after passing it
-// on. A Bus releases every message it publishes: it makes each for that one publish.
-func Release(msg *message.Message) {
-	msg.SetContext(context.WithValue(msg.Context(), releasedKey{}, true))
-}
-
-// Released reports whether msg was released (see Release).
-func Released(msg *message.Message) bool {
-	released, _ := msg.Context().Value(releasedKey{}).(bool)
-	return released
-}
-
-// releasedKey is the context key marking a released message (see Release).
-type releasedKey struct{}

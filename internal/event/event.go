@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"sync/atomic"
 
-	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/millrace/millrace/internal/metadata"
 )
 
 // Event is a message type with a stable identity. Name and version must not change
@@ -63,24 +63,17 @@ func remember(key typeKey, t string) {
 	}
 }
 
-// Metadata keys of event messages. Bus sets all but KeyDataContentType (event payloads
-// are JSON, which a message without the key implies) and KeyCausationID (set only for
-// an event published while handling another, or in a request that has an id).
+// Metadata keys and attribute values of event messages, kept for callers that have not
+// moved to package metadata.
 const (
-	KeyID              = "ce_id"
-	KeyType            = "ce_type"
-	KeySource          = "ce_source"
-	KeyTime            = "ce_time"
-	KeySpecVersion     = "ce_specversion"
-	KeyDataContentType = "ce_datacontenttype"
-	// KeyCorrelationID is Watermill's correlation id key, so its middleware and
-	// ours agree.
-	KeyCorrelationID = middleware.CorrelationIDMetadataKey
-	KeyCausationID   = "causation_id"
-)
-
-// Values of the fixed CloudEvents attributes.
-const (
-	SpecVersion     = "1.0"
-	DataContentType = "application/json"
+	KeyID              = metadata.KeyID              // kept for callers that have not moved
+	KeyType            = metadata.KeyType            // kept for callers that have not moved
+	KeySource          = metadata.KeySource          // kept for callers that have not moved
+	KeyTime            = metadata.KeyTime            // kept for callers that have not moved
+	KeySpecVersion     = metadata.KeySpecVersion     // kept for callers that have not moved
+	KeyDataContentType = metadata.KeyDataContentType // kept for callers that have not moved
+	KeyCorrelationID   = metadata.KeyCorrelationID   // kept for callers that have not moved
+	KeyCausationID     = metadata.KeyCausationID     // kept for callers that have not moved
+	SpecVersion        = metadata.SpecVersion        // kept for callers that have not moved
+	DataContentType    = metadata.DataContentType    // kept for callers that have not moved
 )

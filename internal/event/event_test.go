@@ -16,6 +16,7 @@ import (
 
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/metadata"
 )
 
 type userRegistered struct {
@@ -124,8 +125,8 @@ func TestPublishStampsAttributes(t *testing.T) {
 			t.Errorf("metadata %s = %q, want %q", k, got, v)
 		}
 	}
-	if a, err := event.AttributesOf(msg); err != nil || a.DataContentType != event.DataContentType {
-		t.Errorf("AttributesOf = %+v, %v; want data content type %s", a, err, event.DataContentType)
+	if a, err := event.AttributesOf(msg); err != nil || a.DataContentType != metadata.DataContentType {
+		t.Errorf("AttributesOf = %+v, %v; want data content type %s", a, err, metadata.DataContentType)
 	}
 	if got := event.CorrelationID(msg); got != msg.UUID {
 		t.Errorf("edge message correlation id = %q, want its own id %q", got, msg.UUID)
@@ -173,18 +174,18 @@ func TestPublishReleases(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := pub.msgs[0]
-	if !event.Released(msg) {
+	if !metadata.Released(msg) {
 		t.Error("a message published by a Bus is not released")
 	}
 	if got := correlation.ID(msg.Context()); got != "corr-1" {
 		t.Errorf("released message's context has correlation id %q, want corr-1", got)
 	}
 	other := message.NewMessage(watermill.NewUUID(), nil)
-	if event.Released(other) {
+	if metadata.Released(other) {
 		t.Error("a new message is released")
 	}
-	event.Release(other)
-	if !event.Released(other) {
+	metadata.Release(other)
+	if !metadata.Released(other) {
 		t.Error("Release did not release the message")
 	}
 }
@@ -254,7 +255,7 @@ func TestHandlerErrors(t *testing.T) {
 
 	typed := func(typ, payload string) *message.Message {
 		m := message.NewMessage(watermill.NewUUID(), []byte(payload))
-		m.Metadata.Set(event.KeyType, typ)
+		m.Metadata.Set(metadata.KeyType, typ)
 		return m
 	}
 	permanent := func(err error) bool {

@@ -8,6 +8,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/millrace/millrace/internal/metadata"
 )
 
 // Marshaler turns events into messages and back: a cqrs marshaler encoding JSON like
@@ -45,11 +47,11 @@ func (m Marshaler) Marshal(v any) (*message.Message, error) {
 		now = m.Now
 	}
 	msg := message.NewMessage(newUUID(), payload)
-	msg.Metadata.Set(KeyID, msg.UUID)
-	msg.Metadata.Set(KeyType, Type(ev))
-	msg.Metadata.Set(KeySource, m.Source)
-	msg.Metadata.Set(KeyTime, now().UTC().Format(time.RFC3339Nano))
-	msg.Metadata.Set(KeySpecVersion, SpecVersion)
+	msg.Metadata.Set(metadata.KeyID, msg.UUID)
+	msg.Metadata.Set(metadata.KeyType, Type(ev))
+	msg.Metadata.Set(metadata.KeySource, m.Source)
+	msg.Metadata.Set(metadata.KeyTime, now().UTC().Format(time.RFC3339Nano))
+	msg.Metadata.Set(metadata.KeySpecVersion, metadata.SpecVersion)
 	return msg, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/correlation"
+	"github.com/millrace/millrace/internal/metadata"
 )
 
 // Attributes are the CloudEvents attributes and flow ids of a message.
@@ -30,29 +31,29 @@ type Attributes struct {
 func AttributesOf(msg *message.Message) (Attributes, error) {
 	md := msg.Metadata
 	a := Attributes{
-		ID:              md.Get(KeyID),
-		Type:            md.Get(KeyType),
-		Source:          md.Get(KeySource),
-		SpecVersion:     md.Get(KeySpecVersion),
-		DataContentType: md.Get(KeyDataContentType),
-		CorrelationID:   md.Get(KeyCorrelationID),
-		CausationID:     md.Get(KeyCausationID),
+		ID:              md.Get(metadata.KeyID),
+		Type:            md.Get(metadata.KeyType),
+		Source:          md.Get(metadata.KeySource),
+		SpecVersion:     md.Get(metadata.KeySpecVersion),
+		DataContentType: md.Get(metadata.KeyDataContentType),
+		CorrelationID:   md.Get(metadata.KeyCorrelationID),
+		CausationID:     md.Get(metadata.KeyCausationID),
 	}
 	if a.DataContentType == "" {
-		a.DataContentType = DataContentType
+		a.DataContentType = metadata.DataContentType
 	}
 	var errs []error
 	for key, v := range map[string]string{
-		KeyID: a.ID, KeyType: a.Type, KeySource: a.Source, KeySpecVersion: a.SpecVersion,
+		metadata.KeyID: a.ID, metadata.KeyType: a.Type, metadata.KeySource: a.Source, metadata.KeySpecVersion: a.SpecVersion,
 	} {
 		if v == "" {
 			errs = append(errs, fmt.Errorf("missing %s", key))
 		}
 	}
-	if raw := md.Get(KeyTime); raw == "" {
-		errs = append(errs, fmt.Errorf("missing %s", KeyTime))
+	if raw := md.Get(metadata.KeyTime); raw == "" {
+		errs = append(errs, fmt.Errorf("missing %s", metadata.KeyTime))
 	} else if t, err := time.Parse(time.RFC3339Nano, raw); err != nil {
-		errs = append(errs, fmt.Errorf("invalid %s: %w", KeyTime, err))
+		errs = append(errs, fmt.Errorf("invalid %s: %w", metadata.KeyTime, err))
 	} else {
 		a.Time = t
 	}
@@ -65,19 +66,19 @@ func AttributesOf(msg *message.Message) (Attributes, error) {
 // MessageType returns the event type of msg: its ce_type, or the cqrs "name" metadata
 // when ce_type is absent.
 func MessageType(msg *message.Message) string {
-	if t := msg.Metadata.Get(KeyType); t != "" {
+	if t := msg.Metadata.Get(metadata.KeyType); t != "" {
 		return t
 	}
 	return msg.Metadata.Get("name")
 }
 
 // CorrelationID returns the correlation id of msg, or "".
-func CorrelationID(msg *message.Message) string { return msg.Metadata.Get(KeyCorrelationID) }
+func CorrelationID(msg *message.Message) string { return msg.Metadata.Get(metadata.KeyCorrelationID) }
 
 // CausationID returns the causation id of msg: the id of the message whose handling
 // published it or, at the edge, of the HTTP request that did when a middleware gives
 // requests one; "" otherwise.
-func CausationID(msg *message.Message) string { return msg.Metadata.Get(KeyCausationID) }
+func CausationID(msg *message.Message) string { return msg.Metadata.Get(metadata.KeyCausationID) }
 
 // ContextFor returns the context to handle msg in: msg.Context() carrying the
 // message's correlation id, its UUID as the causation of anything published while

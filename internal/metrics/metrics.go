@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/internal/router"
 )
 
@@ -240,7 +240,7 @@ func (m *Metrics) StartAttempt(ctx context.Context, reg router.Registration, _ *
 
 // eventTime returns the ce_time of msg, if it has a valid one.
 func eventTime(msg *message.Message) (time.Time, bool) {
-	raw := msg.Metadata.Get(event.KeyTime)
+	raw := msg.Metadata.Get(metadata.KeyTime)
 	if raw == "" {
 		return time.Time{}, false
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/internal/metrics"
 )
 
@@ -42,7 +42,7 @@ func TestOutboxMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := message.NewMessage(watermill.NewUUID(), nil)
-	msg.Metadata.Set(event.KeyTime, written.Format(time.RFC3339Nano))
+	msg.Metadata.Set(metadata.KeyTime, written.Format(time.RFC3339Nano))
 	if err := pub.Publish("users.registered", msg, message.NewMessage(watermill.NewUUID(), nil)); err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/internal/router"
 	"github.com/millrace/millrace/internal/testenv"
 )
@@ -388,7 +389,7 @@ handlers:
 	start(t, router.Config{Topology: topo, Bus: b, Handlers: []router.Handler{handler}})
 
 	bad := message.NewMessage(watermill.NewUUID(), []byte(`{"n": oops`))
-	bad.Metadata.Set(event.KeyType, event.Type(stepA{}))
+	bad.Metadata.Set(metadata.KeyType, event.Type(stepA{}))
 	publish(t, b, topic, bad)
 	if err := eventBus(t, b, s).Publish(context.Background(), stepA{N: 7}); err != nil {
 		t.Fatal(err)

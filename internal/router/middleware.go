@@ -13,6 +13,7 @@ import (
 
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -30,7 +31,7 @@ const PoisonedAtKey = "poisoned_at"
 func correlate(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		if event.CorrelationID(msg) == "" {
-			msg.Metadata.Set(event.KeyCorrelationID, correlation.New())
+			msg.Metadata.Set(metadata.KeyCorrelationID, correlation.New())
 		}
 		msg.SetContext(event.ContextFor(msg))
 		return h(msg)

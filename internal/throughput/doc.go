@@ -21,7 +21,7 @@
 // (ratio-vs-gochannel).
 //
 // On the in-memory transport millrace's path saves a copy that bare Watermill's cannot:
-// the event bus releases each message it publishes (event.Release), so the broker
+// the event bus releases each message it publishes (metadata.Release), so the broker
 // delivers that message itself instead of a copy of it. Bare Watermill's publisher
 // cannot know that its caller is done with a message, so it gets a copy.
 //

@@ -19,6 +19,7 @@ import (
 
 	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/internal/router"
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/internal/transport"
@@ -357,12 +358,12 @@ func newStack(b *testing.B, topo *topology.Topology, topic string) runner {
 // the edge of a flow: the CloudEvents attributes and the correlation id, with values of
 // the same size.
 func eventMetadata(msg *message.Message) {
-	msg.Metadata.Set(event.KeyID, msg.UUID)
-	msg.Metadata.Set(event.KeyType, "bench.tick.v1")
-	msg.Metadata.Set(event.KeySource, "millrace/throughput")
-	msg.Metadata.Set(event.KeyTime, time.Now().UTC().Format(time.RFC3339Nano))
-	msg.Metadata.Set(event.KeySpecVersion, event.SpecVersion)
-	msg.Metadata.Set(event.KeyCorrelationID, msg.UUID)
+	msg.Metadata.Set(metadata.KeyID, msg.UUID)
+	msg.Metadata.Set(metadata.KeyType, "bench.tick.v1")
+	msg.Metadata.Set(metadata.KeySource, "millrace/throughput")
+	msg.Metadata.Set(metadata.KeyTime, time.Now().UTC().Format(time.RFC3339Nano))
+	msg.Metadata.Set(metadata.KeySpecVersion, metadata.SpecVersion)
+	msg.Metadata.Set(metadata.KeyCorrelationID, msg.UUID)
 }
 
 func randomSuffix() string {

@@ -8,7 +8,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/metadata"
 )
 
 // AMQPMarshaler is how millrace puts Watermill messages into RabbitMQ and reads them
@@ -63,15 +63,15 @@ func (m AMQPMarshaler) Marshal(msg *message.Message) (amqp.Publishing, error) {
 			continue
 		}
 		switch key {
-		case event.KeyType:
+		case metadata.KeyType:
 			p.Type = value
-		case event.KeySource:
+		case metadata.KeySource:
 			p.AppId = value
-		case event.KeyDataContentType:
+		case metadata.KeyDataContentType:
 			p.ContentType = value
-		case event.KeyCorrelationID:
+		case metadata.KeyCorrelationID:
 			p.CorrelationId = value
-		case event.KeyID:
+		case metadata.KeyID:
 			if value != msg.UUID || p.MessageId == "" {
 				headers[key] = value
 			}
@@ -109,10 +109,10 @@ func (m AMQPMarshaler) Unmarshal(d amqp.Delivery) (*message.Message, error) {
 		}
 		msg.Metadata[key] = s
 	}
-	setIfAny(msg.Metadata, event.KeyType, d.Type)
-	setIfAny(msg.Metadata, event.KeySource, d.AppId)
-	setIfAny(msg.Metadata, event.KeyDataContentType, d.ContentType)
-	setIfAny(msg.Metadata, event.KeyCorrelationID, d.CorrelationId)
+	setIfAny(msg.Metadata, metadata.KeyType, d.Type)
+	setIfAny(msg.Metadata, metadata.KeySource, d.AppId)
+	setIfAny(msg.Metadata, metadata.KeyDataContentType, d.ContentType)
+	setIfAny(msg.Metadata, metadata.KeyCorrelationID, d.CorrelationId)
 	RestoreEventID(msg)
 	return msg, nil
 }

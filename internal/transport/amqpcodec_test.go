@@ -9,7 +9,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/internal/transport"
 )
 
@@ -26,19 +26,19 @@ func TestAMQPMarshalerRoundTrips(t *testing.T) {
 	newEvent := func() *message.Message {
 		m := message.NewMessage("0f8fad5b-d9cb-469f-a165-70867728950e", []byte(`{"n":1}`))
 		m.Metadata = message.Metadata{
-			event.KeyID: m.UUID, event.KeyType: "users.registered.v1", event.KeySource: "users",
-			event.KeyTime: "2026-11-24T18:26:16.123456789Z", event.KeySpecVersion: event.SpecVersion,
-			event.KeyDataContentType: event.DataContentType, event.KeyCorrelationID: "corr-1",
-			event.KeyCausationID: "cause-1", "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+			metadata.KeyID: m.UUID, metadata.KeyType: "users.registered.v1", metadata.KeySource: "users",
+			metadata.KeyTime: "2026-11-24T18:26:16.123456789Z", metadata.KeySpecVersion: metadata.SpecVersion,
+			metadata.KeyDataContentType: metadata.DataContentType, metadata.KeyCorrelationID: "corr-1",
+			metadata.KeyCausationID: "cause-1", "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 		}
 		return m
 	}
 	plain := message.NewMessage("plain-1", []byte("raw"))
 	plain.Metadata.Set("key", "value")
 	foreignID := newEvent()
-	foreignID.Metadata.Set(event.KeyID, "another-id")
+	foreignID.Metadata.Set(metadata.KeyID, "another-id")
 	long := message.NewMessage("long-1", nil)
-	long.Metadata.Set(event.KeyType, strings.Repeat("t", 300))
+	long.Metadata.Set(metadata.KeyType, strings.Repeat("t", 300))
 	noMetadata := message.NewMessage("bare-1", []byte("x"))
 
 	for name, msg := range map[string]*message.Message{
@@ -70,9 +70,9 @@ func TestAMQPMarshalerRoundTrips(t *testing.T) {
 func TestAMQPMarshalerUsesProperties(t *testing.T) {
 	msg := message.NewMessage("id-1", nil)
 	msg.Metadata = message.Metadata{
-		event.KeyID: "id-1", event.KeyType: "t.v1", event.KeySource: "src",
-		event.KeyDataContentType: "application/json", event.KeyCorrelationID: "c-1",
-		event.KeySpecVersion: "1.0", event.KeyTime: "2026-11-24T18:26:16Z",
+		metadata.KeyID: "id-1", metadata.KeyType: "t.v1", metadata.KeySource: "src",
+		metadata.KeyDataContentType: "application/json", metadata.KeyCorrelationID: "c-1",
+		metadata.KeySpecVersion: "1.0", metadata.KeyTime: "2026-11-24T18:26:16Z",
 	}
 	p, err := transport.AMQPMarshaler{NotPersistentDeliveryMode: true}.Marshal(msg)
 	if err != nil {
@@ -82,7 +82,7 @@ func TestAMQPMarshalerUsesProperties(t *testing.T) {
 		p.CorrelationId != "c-1" || p.Timestamp.IsZero() || p.DeliveryMode == amqp.Persistent {
 		t.Errorf("properties %+v", p)
 	}
-	want := amqp.Table{event.KeySpecVersion: "1.0", event.KeyTime: "2026-11-24T18:26:16Z"}
+	want := amqp.Table{metadata.KeySpecVersion: "1.0", metadata.KeyTime: "2026-11-24T18:26:16Z"}
 	if !maps.Equal(map[string]any(p.Headers), map[string]any(want)) {
 		t.Errorf("headers %v, want only %v", p.Headers, want)
 	}
@@ -92,7 +92,7 @@ func TestAMQPMarshalerUsesProperties(t *testing.T) {
 // DefaultMarshaler, as earlier millrace versions did.
 func TestAMQPMarshalerReadsWatermillFormat(t *testing.T) {
 	msg := message.NewMessage("old-1", []byte("payload"))
-	msg.Metadata = message.Metadata{event.KeyType: "t.v1", event.KeyID: "old-1", event.KeySpecVersion: "1.0", "other": "x"}
+	msg.Metadata = message.Metadata{metadata.KeyType: "t.v1", metadata.KeyID: "old-1", metadata.KeySpecVersion: "1.0", "other": "x"}
 	p, err := wamqp.DefaultMarshaler{}.Marshal(msg)
 	if err != nil {
 		t.Fatal(err)

@@ -29,7 +29,7 @@
 // A consumer gets a copy of the message: what the publisher does to its message after
 // Publish, or another group's consumer to its delivery, does not reach it, and a
 // redelivery is the message as published. A message its publisher released
-// (event.Release; the event bus releases every event it publishes) is delivered itself,
+// (metadata.Release; the event bus releases every event it publishes) is delivered itself,
 // once, to one of the queues, saving a copy of the message and its metadata on the way;
 // a copy is still kept for a redelivery.
 //

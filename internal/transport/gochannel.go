@@ -11,7 +11,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -172,7 +172,7 @@ func (b *memBroker) publish(topic string, msgs []*message.Message) error {
 	// A queue keeps a stored copy of each message, shared with the other queues, and
 	// every delivery is a copy of that, so neither the caller's message nor the stored
 	// one is handed to a consumer. The exception is a message its publisher released
-	// (event.Released): one queue keeps the message itself and delivers it, the first
+	// (metadata.Released): one queue keeps the message itself and delivers it, the first
 	// time, as it is, one copy fewer; the stored copy is then made when it is delivered.
 	first := make([]memEntry, len(msgs))
 	var rest []memEntry
@@ -180,7 +180,7 @@ func (b *memBroker) publish(topic string, msgs []*message.Message) error {
 		rest = make([]memEntry, len(msgs))
 	}
 	for i, m := range msgs {
-		if event.Released(m) {
+		if metadata.Released(m) {
 			first[i] = memEntry{handoff: m}
 			if rest != nil {
 				rest[i] = memEntry{stored: storeMessage(m)}

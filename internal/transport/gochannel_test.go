@@ -7,7 +7,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
@@ -90,7 +90,7 @@ func TestMemoryDeliversCopies(t *testing.T) {
 }
 
 // TestMemoryHandsOffReleasedMessages checks that a message its publisher released
-// (event.Release) is delivered as it is to one queue, once: the other queue gets a copy
+// (metadata.Release) is delivered as it is to one queue, once: the other queue gets a copy
 // of it as published, and a redelivery after a nack is the message as published, not as
 // the consumer left it.
 func TestMemoryHandsOffReleasedMessages(t *testing.T) {
@@ -100,7 +100,7 @@ func TestMemoryHandsOffReleasedMessages(t *testing.T) {
 
 	msg := message.NewMessage("m1", []byte(`{"n":1}`))
 	msg.Metadata.Set("k", "published")
-	event.Release(msg)
+	metadata.Release(msg)
 	if err := pub.Publish(topic, msg); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestMemoryHandsOffReleasedMessages(t *testing.T) {
 		t.Fatalf("the other group got %s k=%q (the same message: %v), want a copy of m1 with k=%q",
 			other.UUID, other.Metadata.Get("k"), other == msg, "published")
 	}
-	if event.Released(other) || event.Released(handedOff) {
+	if metadata.Released(other) || metadata.Released(handedOff) {
 		t.Error("a delivery still carries the publisher's context")
 	}
 	handedOff.Metadata.Set("k", "changed by the consumer")

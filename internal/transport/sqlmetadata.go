@@ -9,7 +9,7 @@ import (
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/metadata"
 )
 
 // A row of a SQL transport stores the message UUID in its own column and the metadata as
@@ -22,9 +22,9 @@ import (
 // sqlMetadata returns the metadata column of msg.
 func sqlMetadata(msg *message.Message) ([]byte, error) {
 	md := msg.Metadata
-	if id, ok := md[event.KeyID]; ok && id == msg.UUID && md[event.KeySpecVersion] != "" {
+	if id, ok := md[metadata.KeyID]; ok && id == msg.UUID && md[metadata.KeySpecVersion] != "" {
 		md = maps.Clone(md)
-		delete(md, event.KeyID)
+		delete(md, metadata.KeyID)
 	}
 	b, err := json.Marshal(md)
 	if err != nil {
@@ -37,8 +37,8 @@ func sqlMetadata(msg *message.Message) ([]byte, error) {
 // headers left out because it equalled the message UUID. Readers of a SQL transport's
 // tables call it after decoding the metadata.
 func RestoreEventID(msg *message.Message) {
-	if _, ok := msg.Metadata[event.KeyID]; !ok && msg.Metadata[event.KeySpecVersion] != "" && msg.UUID != "" {
-		msg.Metadata.Set(event.KeyID, msg.UUID)
+	if _, ok := msg.Metadata[metadata.KeyID]; !ok && msg.Metadata[metadata.KeySpecVersion] != "" && msg.UUID != "" {
+		msg.Metadata.Set(metadata.KeyID, msg.UUID)
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
@@ -29,9 +29,9 @@ func TestSQLMetadataRoundTrip(t *testing.T) {
 			tr := mustNew(t, cfg)
 			topic := uniqueTopic("metadata")
 			ev := message.NewMessage(watermill.NewUUID(), []byte(`{}`))
-			ev.Metadata = message.Metadata{event.KeyID: ev.UUID, event.KeyType: "tests.e.v1", event.KeySpecVersion: "1.0", "correlation_id": "c-1"}
+			ev.Metadata = message.Metadata{metadata.KeyID: ev.UUID, metadata.KeyType: "tests.e.v1", metadata.KeySpecVersion: "1.0", "correlation_id": "c-1"}
 			other := message.NewMessage(watermill.NewUUID(), []byte(`{}`))
-			other.Metadata = message.Metadata{event.KeyID: "another-id", event.KeySpecVersion: "1.0"}
+			other.Metadata = message.Metadata{metadata.KeyID: "another-id", metadata.KeySpecVersion: "1.0"}
 			plain := message.NewMessage(watermill.NewUUID(), []byte(`{}`))
 			plain.Metadata = message.Metadata{"k": "v"}
 			sent := []*message.Message{ev, other, plain}
@@ -52,7 +52,7 @@ func TestSQLMetadataRoundTrip(t *testing.T) {
 			if err := pub.Publish(topic, sent...); err != nil {
 				t.Fatal(err)
 			}
-			if got := ev.Metadata[event.KeyID]; got != ev.UUID {
+			if got := ev.Metadata[metadata.KeyID]; got != ev.UUID {
 				t.Errorf("publishing changed the caller's message: ce_id = %q", got)
 			}
 
@@ -106,10 +106,10 @@ func TestSQLMetadataRoundTrip(t *testing.T) {
 				}
 				return md
 			}
-			if md := column(ev.UUID); md[event.KeyID] != "" || md[event.KeyType] != "tests.e.v1" {
+			if md := column(ev.UUID); md[metadata.KeyID] != "" || md[metadata.KeyType] != "tests.e.v1" {
 				t.Errorf("event's metadata column = %v, want it without ce_id", md)
 			}
-			if md := column(other.UUID); md[event.KeyID] != "another-id" {
+			if md := column(other.UUID); md[metadata.KeyID] != "another-id" {
 				t.Errorf("metadata column of an id other than the uuid = %v, want ce_id kept", md)
 			}
 			// The subscriber keeps polling (on SQLite inside a write transaction)

@@ -1,0 +1,50 @@
+// Package metadata names the message metadata keys every layer of the message path
+// agrees on (the CloudEvents attributes and the flow ids) and marks messages their
+// publisher gave up. It imports nothing of millrace, so transports and codecs use it
+// without depending on the typed-event layer.
+package metadata
+
+import (
+	"context"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+)
+
+// Metadata keys of event messages.
+const (
+	KeyID              = "ce_id"
+	KeyType            = "ce_type"
+	KeySource          = "ce_source"
+	KeyTime            = "ce_time"
+	KeySpecVersion     = "ce_specversion"
+	KeyDataContentType = "ce_datacontenttype"
+	// KeyCorrelationID is Watermill's correlation id key, so its middleware and
+	// ours agree.
+	KeyCorrelationID = middleware.CorrelationIDMetadataKey
+	KeyCausationID   = "causation_id"
+)
+
+// Values of the fixed CloudEvents attributes.
+const (
+	SpecVersion     = "1.0"
+	DataContentType = "application/json"
+)
+
+// Release marks msg as given up by whoever publishes it: once msg is passed to a
+// publisher, the caller neither reads nor writes it again. A transport that keeps
+// messages in memory may then deliver msg itself to a consumer rather than a copy, which
+// is also why a publisher decorator must not read or write a message after passing it
+// on.
+func Release(msg *message.Message) {
+	msg.SetContext(context.WithValue(msg.Context(), releasedKey{}, true))
+}
+
+// Released reports whether msg was released (see Release).
+func Released(msg *message.Message) bool {
+	released, _ := msg.Context().Value(releasedKey{}).(bool)
+	return released
+}
+
+// releasedKey is the context key marking a released message (see Release).
+type releasedKey struct{}
