@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -119,7 +120,7 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("delivery log: store %s: %w", tr.Name, err)
 	}
-	st := &store{db: db, dialect: tr.SQL.Dialect, table: cfg.Table}
+	st := &store{db: db, dialect: sqldb.Dialect(tr.SQL.Dialect), table: cfg.Table}
 	if err := st.init(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("delivery log: store %s: %w", tr.Name, err), db.Close())
 	}

@@ -7,11 +7,10 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/millrace/millrace/internal/migrate"
-	"github.com/millrace/millrace/internal/transport"
+	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -60,20 +59,17 @@ var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,51}$`)
 
 func validIdentifier(s string) bool { return identifier.MatchString(s) }
 
-// openDB opens the database of a sql transport the way the transport does.
+// openDB opens the database of a sql transport the way the transport does, creating
+// the folder of a SQLite file.
 func openDB(cfg *topology.SQLConfig) (*stdsql.DB, error) {
-	sch, err := transport.NewSQLSchema(cfg.Dialect)
+	d, err := sqldb.ParseDialect(cfg.Dialect)
 	if err != nil {
+		return nil, fmt.Errorf("sql: %w", err)
+	}
+	if err := sqldb.EnsureDir(d, cfg.DSN.Reveal()); err != nil {
 		return nil, err
 	}
-	dsn := cfg.DSN.Reveal()
-	if cfg.Dialect == topology.DialectSQLite && !strings.HasPrefix(dsn, "file:") {
-		if err := transport.EnsureSQLiteDir(dsn); err != nil {
-			return nil, err
-		}
-		dsn = transport.SQLiteDSN(dsn)
-	}
-	db, err := stdsql.Open(sch.Driver, dsn)
+	db, err := sqldb.Open(d, cfg.DSN.Reveal())
 	if err != nil {
 		return nil, fmt.Errorf("open %s %s: %w", cfg.Dialect, cfg.DSN, err)
 	}
@@ -83,23 +79,13 @@ func openDB(cfg *topology.SQLConfig) (*stdsql.DB, error) {
 // store is the log table in one database.
 type store struct {
 	db      *stdsql.DB
-	dialect string
+	dialect sqldb.Dialect
 	table   string
 }
 
-func (s *store) quoted() string {
-	if s.dialect == topology.DialectMySQL {
-		return "`" + s.table + "`"
-	}
-	return `"` + s.table + `"`
-}
+func (s *store) quoted() string { return s.dialect.Quote(s.table) }
 
-func (s *store) arg(n int) string {
-	if s.dialect == topology.DialectPostgres {
-		return "$" + strconv.Itoa(n)
-	}
-	return "?"
-}
+func (s *store) arg(n int) string { return s.dialect.Placeholder(n) }
 
 // migrations are the log table's schema versions, one folder per dialect; add a file
 // 0000N_what.sql to each to change it.
@@ -109,12 +95,12 @@ var migrations embed.FS
 
 // init brings the table to its newest schema version.
 func (s *store) init(ctx context.Context) error {
-	fsys, err := fs.Sub(migrations, "migrations/"+s.dialect)
+	fsys, err := fs.Sub(migrations, "migrations/"+string(s.dialect))
 	if err != nil {
 		return fmt.Errorf("create table %s: %w", s.table, err)
 	}
 	err = migrate.Up(ctx, s.db, migrate.Config{
-		Dialect:      s.dialect,
+		Dialect:      string(s.dialect),
 		VersionTable: s.table + "_migrations",
 		Migrations:   fsys,
 		Vars:         map[string]string{"Table": s.table},

@@ -12,7 +12,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/millrace/millrace/topology"
+	"github.com/millrace/millrace/internal/sqldb"
 )
 
 // lockWait bounds how long a process waits for another one's migrations.
@@ -25,15 +25,15 @@ const lockWait = 5 * time.Minute
 func acquire(ctx context.Context, db *sql.DB, dialect, name string, id int64) (func() error, error) {
 	ctx, cancel := context.WithTimeout(ctx, lockWait)
 	defer cancel()
-	if dialect == topology.DialectSQLite {
+	if sqldb.Dialect(dialect) == sqldb.SQLite {
 		return acquireSQLite(ctx, db)
 	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	switch dialect {
-	case topology.DialectPostgres:
+	switch sqldb.Dialect(dialect) {
+	case sqldb.Postgres:
 		// pg_advisory_lock waits in the server; the driver cancels it with ctx.
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", id); err != nil {
 			return nil, errors.Join(err, conn.Close())
@@ -42,7 +42,7 @@ func acquire(ctx context.Context, db *sql.DB, dialect, name string, id int64) (f
 			_, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", id)
 			return errors.Join(err, conn.Close())
 		}, nil
-	case topology.DialectMySQL:
+	case sqldb.MySQL:
 		// Named locks are server-wide: the name includes the database's.
 		var got sql.NullInt64
 		err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(CONCAT(IFNULL(DATABASE(), ''), ':', ?), ?)",

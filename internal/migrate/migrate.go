@@ -17,12 +17,12 @@ import (
 
 	"github.com/pressly/goose/v3"
 
-	"github.com/millrace/millrace/topology"
+	"github.com/millrace/millrace/internal/sqldb"
 )
 
 // Config describes one store's migrations.
 type Config struct {
-	// Dialect is topology.DialectPostgres, DialectMySQL or DialectSQLite.
+	// Dialect is the database's dialect: sqldb.Postgres, MySQL or SQLite.
 	Dialect string
 	// VersionTable records which migrations ran; one per store (and per table name, for
 	// stores whose table is configurable). It is lowercased: goose leaves it unquoted,
@@ -80,12 +80,12 @@ func provider(db *sql.DB, cfg Config) (*goose.Provider, error) {
 		return nil, err
 	}
 	var dialect goose.Dialect
-	switch cfg.Dialect {
-	case topology.DialectPostgres:
+	switch sqldb.Dialect(cfg.Dialect) {
+	case sqldb.Postgres:
 		dialect = goose.DialectPostgres
-	case topology.DialectMySQL:
+	case sqldb.MySQL:
 		dialect = goose.DialectMySQL
-	case topology.DialectSQLite:
+	case sqldb.SQLite:
 		dialect = goose.DialectSQLite3
 	default:
 		return nil, fmt.Errorf("unknown dialect %q", cfg.Dialect)

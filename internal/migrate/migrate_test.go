@@ -15,8 +15,8 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/millrace/millrace/internal/migrate"
+	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/internal/testenv"
-	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -36,7 +36,7 @@ func TestConcurrentUp(t *testing.T) {
 		{topology.DialectPostgres, "pgx", func(t *testing.T) string { return testenv.PostgresSchema(t) }},
 		{topology.DialectMySQL, "mysql", func(t *testing.T) string { return testenv.MySQLDatabase(t) }},
 		{topology.DialectSQLite, "sqlite", func(t *testing.T) string {
-			return transport.SQLiteDSN(filepath.Join(t.TempDir(), "m.db"))
+			return sqldb.SQLiteDSN(filepath.Join(t.TempDir(), "m.db"))
 		}},
 	} {
 		t.Run(d.dialect, func(t *testing.T) {
@@ -100,7 +100,7 @@ func round(t *testing.T, dialect, driver, dsn string) {
 // TestUpAppliesOnlyNewMigrations applies the first version, then both: the second run
 // applies only the new one.
 func TestUpAppliesOnlyNewMigrations(t *testing.T) {
-	dsn := transport.SQLiteDSN(filepath.Join(t.TempDir(), "m.db"))
+	dsn := sqldb.SQLiteDSN(filepath.Join(t.TempDir(), "m.db"))
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		t.Fatal(err)

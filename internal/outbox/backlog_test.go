@@ -8,7 +8,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/outbox"
-	"github.com/millrace/millrace/internal/transport"
+	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/topology"
 	"testing"
 	"time"
@@ -45,11 +45,7 @@ func TestBacklogCountsRowsNotRelayed(t *testing.T) {
 // TestBacklogSQLite counts committed rows of an outbox in SQLite, whose query differs
 // in placeholders.
 func TestBacklogSQLite(t *testing.T) {
-	schema, err := transport.NewSQLSchema(topology.DialectSQLite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open(schema.Driver, filepath.Join(t.TempDir(), "ob.db"))
+	db, err := sql.Open(sqldb.SQLite.Driver(), filepath.Join(t.TempDir(), "ob.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -15,8 +14,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/internal/transport"
-	"github.com/millrace/millrace/topology"
 )
 
 // Defaults of Config.
@@ -146,17 +145,11 @@ func (o *Outbox) Publish(ctx context.Context, tx *sql.Tx, evs ...event.Event) er
 // Backlog counts the rows the relay's consumer group has not acked yet: the events
 // committed and not relayed. It suits metrics.Outbox.WatchBacklog.
 func (o *Outbox) Backlog(ctx context.Context) (int, error) {
+	d := sqldb.Dialect(o.cfg.Dialect)
 	messages := "watermill_" + o.cfg.Topic
 	offsets := "watermill_offsets_" + o.cfg.Topic
-	q := `SELECT COUNT(*) FROM "` + messages + `" WHERE "offset" > COALESCE((SELECT offset_acked FROM "` +
-		offsets + `" WHERE consumer_group = $1), 0)`
-	switch o.cfg.Dialect {
-	case topology.DialectMySQL:
-		q = "SELECT COUNT(*) FROM `" + messages + "` WHERE `offset` > COALESCE((SELECT offset_acked FROM `" +
-			offsets + "` WHERE consumer_group = ?), 0)"
-	case topology.DialectSQLite:
-		q = strings.Replace(q, "$1", "?", 1)
-	}
+	q := "SELECT COUNT(*) FROM " + d.Quote(messages) + " WHERE " + d.Quote("offset") + " > COALESCE((SELECT offset_acked FROM " +
+		d.Quote(offsets) + " WHERE consumer_group = " + d.Placeholder(1) + "), 0)"
 	var n int
 	if err := o.db.QueryRowContext(ctx, q, o.cfg.Group).Scan(&n); err != nil {
 		return 0, fmt.Errorf("outbox: count backlog of %s: %w", messages, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
@@ -18,7 +19,7 @@ import (
 // sqlStore reads the messages tables of a watermill-sql transport.
 type sqlStore struct {
 	db      *stdsql.DB
-	dialect string
+	dialect sqldb.Dialect
 }
 
 var _ Store = (*sqlStore)(nil)
@@ -27,59 +28,29 @@ func openSQL(cfg *topology.SQLConfig) (*sqlStore, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("missing sql config")
 	}
-	sch, err := transport.NewSQLSchema(cfg.Dialect)
+	d, err := sqldb.ParseDialect(cfg.Dialect)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sql: %w", err)
 	}
-	dsn := cfg.DSN.Reveal()
-	if cfg.Dialect == topology.DialectSQLite && !strings.HasPrefix(dsn, "file:") {
-		dsn = transport.SQLiteDSN(dsn)
-	}
-	db, err := stdsql.Open(sch.Driver, dsn)
+	db, err := sqldb.Open(d, cfg.DSN.Reveal())
 	if err != nil {
 		return nil, fmt.Errorf("open %s %s: %w", cfg.Dialect, cfg.DSN, err)
 	}
-	return &sqlStore{db: db, dialect: cfg.Dialect}, nil
+	return &sqlStore{db: db, dialect: d}, nil
 }
 
 // quote quotes an identifier for the dialect.
-func (s *sqlStore) quote(name string) string {
-	if s.dialect == topology.DialectMySQL {
-		return "`" + name + "`"
-	}
-	return `"` + name + `"`
-}
+func (s *sqlStore) quote(name string) string { return s.dialect.Quote(name) }
 
 // table is the messages table of topic, as watermill-sql names it.
 func (s *sqlStore) table(topic string) string { return s.quote("watermill_" + topic) }
 
 // arg is the placeholder of the n-th argument (from 1).
-func (s *sqlStore) arg(n int) string {
-	if s.dialect == topology.DialectPostgres {
-		return "$" + strconv.Itoa(n)
-	}
-	return "?"
-}
+func (s *sqlStore) arg(n int) string { return s.dialect.Placeholder(n) }
 
 // exists reports whether topic has its messages table.
 func (s *sqlStore) exists(ctx context.Context, topic string) (bool, error) {
-	var (
-		q    string
-		name = "watermill_" + topic
-	)
-	switch s.dialect {
-	case topology.DialectPostgres:
-		q = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ANY (current_schemas(false)) AND table_name = $1`
-	case topology.DialectMySQL:
-		q = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?`
-	default:
-		q = `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
-	}
-	var n int
-	if err := s.db.QueryRowContext(ctx, q, name).Scan(&n); err != nil {
-		return false, fmt.Errorf("look up table %s: %w", name, err)
-	}
-	return n > 0, nil
+	return s.dialect.TableExists(ctx, s.db, "watermill_"+topic)
 }
 
 func (s *sqlStore) List(ctx context.Context, topic string) ([]Entry, error) {

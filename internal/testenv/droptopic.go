@@ -2,14 +2,13 @@ package testenv
 
 import (
 	"context"
-	stdsql "database/sql"
 	"testing"
 	"time"
 
-	_ "github.com/go-sql-driver/mysql" // database/sql driver "mysql"
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -48,17 +47,17 @@ func DropTopic(tb testing.TB, tr *topology.Transport, topic string, groups ...st
 			tb.Logf("drop topic %s: %v", topic, err)
 		}
 	case topology.KindSQL:
-		if tr.SQL.Dialect != topology.DialectMySQL {
+		if sqldb.Dialect(tr.SQL.Dialect) != sqldb.MySQL {
 			return
 		}
-		db, err := stdsql.Open("mysql", tr.SQL.DSN.Reveal())
+		db, err := sqldb.Open(sqldb.MySQL, tr.SQL.DSN.Reveal())
 		if err != nil {
 			tb.Logf("drop topic %s: %v", topic, err)
 			return
 		}
 		defer db.Close()
 		for _, table := range []string{"watermill_" + topic, "watermill_offsets_" + topic} {
-			if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS `"+table+"`"); err != nil {
+			if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS "+sqldb.MySQL.Quote(table)); err != nil {
 				tb.Logf("drop table %s: %v", table, err)
 			}
 		}

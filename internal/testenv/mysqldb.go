@@ -3,13 +3,12 @@ package testenv
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
 
-	_ "github.com/go-sql-driver/mysql" // database/sql driver "mysql"
+	"github.com/millrace/millrace/internal/sqldb"
 )
 
 // MySQLDatabase returns the DSN of a new, empty database on the local MariaDB/MySQL,
@@ -23,7 +22,7 @@ func MySQLDatabase(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	name := "t_" + hex.EncodeToString(b)
-	db, err := sql.Open("mysql", base)
+	db, err := sqldb.Open(sqldb.MySQL, base)
 	if err != nil {
 		tb.Fatalf("open mysql: %v", err)
 	}

@@ -3,13 +3,12 @@ package testenv
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"net/url"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/millrace/millrace/internal/sqldb"
 )
 
 // PostgresSchema returns the DSN of the local PostgreSQL with its search_path set to a
@@ -24,7 +23,7 @@ func PostgresSchema(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	schema := "t_" + hex.EncodeToString(b)
-	db, err := sql.Open("pgx", dsn)
+	db, err := sqldb.Open(sqldb.Postgres, dsn)
 	if err != nil {
 		tb.Fatalf("open postgres: %v", err)
 	}

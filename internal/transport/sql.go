@@ -8,24 +8,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
-	_ "github.com/go-sql-driver/mysql" // database/sql driver "mysql"
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 
+	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/topology"
-)
-
-// Identifier limits: PostgreSQL truncates names to 63 bytes (NAMEDATALEN-1), MySQL and
-// MariaDB reject names longer than 64 characters.
-const (
-	postgresMaxIdentifier = 63
-	mysqlMaxIdentifier    = 64
 )
 
 const defaultSQLPollInterval = 100 * time.Millisecond
@@ -70,11 +61,8 @@ func newSQL(cfg *topology.Transport, logger watermill.LoggerAdapter) (*sqlTransp
 	}
 	t.sch, t.schema, t.offsets = sch, sch.Messages, sch.Offsets
 	dsn := c.DSN.Reveal()
-	if c.Dialect == topology.DialectSQLite && !strings.HasPrefix(dsn, "file:") {
-		t.sqliteFile = dsn
-		dsn = SQLiteDSN(dsn) // a plain path gets the settings the transport relies on
-	}
-	db, err := stdsql.Open(sch.Driver, dsn)
+	t.sqliteFile = sqldb.File(sch.dialect, dsn)
+	db, err := sqldb.Open(sch.dialect, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sql: open %s %s: %w", c.Dialect, c.DSN, err)
 	}
@@ -101,7 +89,7 @@ func (t *sqlTransport) ensureSchema(ctx context.Context, topic string) error {
 	if err := t.checkTopic(topic); err != nil {
 		return err
 	}
-	if err := EnsureSQLiteDir(t.sqliteFile); err != nil {
+	if err := sqldb.EnsureSQLiteDir(t.sqliteFile); err != nil {
 		return fmt.Errorf("sql transport %q: %w", t.name, err)
 	}
 	if !t.cfg.InitializeSchema {
@@ -210,7 +198,7 @@ func (t *sqlTransport) NewSubscriber(opts SubscriberOptions) (message.Subscriber
 func (t *sqlTransport) Ping(ctx context.Context) error {
 	if t.sqliteFile != "" {
 		if _, err := os.Stat(t.sqliteFile); errors.Is(err, fs.ErrNotExist) {
-			return checkCreatable(filepath.Dir(t.sqliteFile))
+			return sqldb.CheckCreatable(filepath.Dir(t.sqliteFile))
 		}
 	}
 	if err := t.db.PingContext(ctx); err != nil {

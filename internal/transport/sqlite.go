@@ -3,73 +3,31 @@ package transport
 import (
 	stdsql "database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"net/url"
-	"os"
-	"path/filepath"
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/millrace/millrace/internal/sqldb"
 )
 
 // EnsureSQLiteDir creates the folder of the SQLite database file path, if path is not
-// empty.
-func EnsureSQLiteDir(path string) error {
-	if path == "" {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return fmt.Errorf("create folder of %s: %w", path, err)
-	}
-	return nil
-}
-
-// checkCreatable reports whether dir exists as a folder or could be created: its nearest
-// existing ancestor is a folder.
-func checkCreatable(dir string) error {
-	for d := dir; ; d = filepath.Dir(d) {
-		fi, err := os.Stat(d)
-		if err == nil {
-			if !fi.IsDir() {
-				return fmt.Errorf("sqlite: %s is not a folder", d)
-			}
-			return nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("sqlite: %w", err)
-		}
-		if filepath.Dir(d) == d {
-			return fmt.Errorf("sqlite: no existing folder above %s", dir)
-		}
-	}
-}
+// empty. Kept for callers that have not moved to sqldb.EnsureSQLiteDir.
+func EnsureSQLiteDir(path string) error { return sqldb.EnsureSQLiteDir(path) }
 
 // sqliteBatchSize is how many rows one poll reads.
 const sqliteBatchSize = 100
 
-// SQLiteDSN returns the DSN of the SQLite database file path with the settings the SQL
-// transport and outbox rely on: WAL journal (readers do not block the writer), a busy
-// timeout (writers wait for each other instead of failing), foreign keys, and
-// transactions that take the write lock when they begin (BEGIN IMMEDIATE), so a
-// subscriber's read-then-ack transaction never fails to upgrade its lock.
-func SQLiteDSN(path string) string {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Set("_txlock", "immediate")
-	return "file:" + path + "?" + q.Encode()
-}
+// SQLiteDSN returns the DSN of the SQLite database file path with the settings of
+// sqldb.SQLiteDSN. Kept for callers that have not moved.
+func SQLiteDSN(path string) string { return sqldb.SQLiteDSN(path) }
 
 // sqliteSchema stores a topic's messages in "watermill_<topic>" with an AUTOINCREMENT
 // offset. SQLite has one writer at a time, so rows commit in offset order and a
 // subscriber reading above its acked offset never skips one.
 type sqliteSchema struct{}
 
-func (sqliteSchema) table(topic string) string { return `"watermill_` + topic + `"` }
+func (sqliteSchema) table(topic string) string { return sqldb.SQLite.Quote("watermill_" + topic) }
 
 // SchemaInitializingQueries creates the messages table with a BLOB payload.
 func (s sqliteSchema) SchemaInitializingQueries(topic string) []wsql.Query {
@@ -131,7 +89,9 @@ func (sqliteSchema) SubscribeIsolationLevel() stdsql.IsolationLevel { return std
 // sqliteOffsets keeps one row per consumer group in "watermill_offsets_<topic>".
 type sqliteOffsets struct{}
 
-func (sqliteOffsets) table(topic string) string { return `"watermill_offsets_` + topic + `"` }
+func (sqliteOffsets) table(topic string) string {
+	return sqldb.SQLite.Quote("watermill_offsets_" + topic)
+}
 
 // SchemaInitializingQueries creates the offsets table.
 func (o sqliteOffsets) SchemaInitializingQueries(topic string) []wsql.Query {

@@ -13,11 +13,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
-	"github.com/millrace/millrace/topology"
+	"github.com/millrace/millrace/internal/sqldb"
 )
-
-// SQLite identifiers have no practical length limit; this keeps names readable.
-const sqliteMaxIdentifier = 128
 
 // SQLSchema is the watermill-sql table layout millrace uses for one dialect: the SQL
 // transport publishes and subscribes with it, and a transactional outbox writes its rows
@@ -32,33 +29,34 @@ type SQLSchema struct {
 	Messages wsql.SchemaAdapter
 	Offsets  wsql.OffsetsAdapter
 
-	maxName int
+	dialect sqldb.Dialect
 }
 
 // NewSQLSchema returns the schema of dialect.
 func NewSQLSchema(dialect string) (SQLSchema, error) {
-	switch dialect {
-	case topology.DialectPostgres:
-		return SQLSchema{Dialect: dialect, Driver: "pgx", Messages: postgresSchema{},
-			Offsets: wsql.DefaultPostgreSQLOffsetsAdapter{}, maxName: postgresMaxIdentifier}, nil
-	case topology.DialectMySQL:
-		return SQLSchema{Dialect: dialect, Driver: "mysql", Messages: mysqlSchema{},
-			Offsets: wsql.DefaultMySQLOffsetsAdapter{}, maxName: mysqlMaxIdentifier}, nil
-	case topology.DialectSQLite:
-		return SQLSchema{Dialect: dialect, Driver: "sqlite", Messages: sqliteSchema{},
-			Offsets: sqliteOffsets{}, maxName: sqliteMaxIdentifier}, nil
-	default:
-		return SQLSchema{}, fmt.Errorf("sql: unknown dialect %q", dialect)
+	d, err := sqldb.ParseDialect(dialect)
+	if err != nil {
+		return SQLSchema{}, fmt.Errorf("sql: %w", err)
 	}
+	s := SQLSchema{Dialect: dialect, Driver: d.Driver(), dialect: d}
+	switch d {
+	case sqldb.Postgres:
+		s.Messages, s.Offsets = postgresSchema{}, wsql.DefaultPostgreSQLOffsetsAdapter{}
+	case sqldb.MySQL:
+		s.Messages, s.Offsets = mysqlSchema{}, wsql.DefaultMySQLOffsetsAdapter{}
+	default:
+		s.Messages, s.Offsets = sqliteSchema{}, sqliteOffsets{}
+	}
+	return s, nil
 }
 
 // CheckTopic rejects a topic whose messages or offsets table name the database would cut
 // or refuse. The offsets table, watermill_offsets_<topic>, is the longer one.
 func (s SQLSchema) CheckTopic(topic string) error {
 	name := "watermill_offsets_" + topic
-	if len(name) > s.maxName {
+	if max := s.dialect.MaxIdentifier(); len(name) > max {
 		return fmt.Errorf("topic %q is too long: table %q is %d bytes, %s allows %d (topic at most %d bytes)",
-			topic, name, len(name), s.Dialect, s.maxName, s.maxName-len("watermill_offsets_"))
+			topic, name, len(name), s.Dialect, max, max-len("watermill_offsets_"))
 	}
 	return nil
 }
@@ -72,13 +70,13 @@ func (s SQLSchema) Initialize(ctx context.Context, db *stdsql.DB, topic string) 
 		return err
 	}
 	queries := append(s.Messages.SchemaInitializingQueries(topic), s.Offsets.SchemaInitializingQueries(topic)...)
-	if s.Dialect == topology.DialectMySQL {
+	if s.dialect == sqldb.MySQL {
 		queries = append(queries,
 			wsql.Query{Query: "CREATE TABLE IF NOT EXISTS " + publishLocksTable + " (topic VARCHAR(255) NOT NULL PRIMARY KEY)"},
 			wsql.Query{Query: "INSERT IGNORE INTO " + publishLocksTable + " (topic) VALUES (?)", Args: []any{topic}},
 		)
 	}
-	if s.Dialect != topology.DialectPostgres {
+	if s.dialect != sqldb.Postgres {
 		for _, q := range queries {
 			if _, err := db.ExecContext(ctx, q.Query, q.Args...); err != nil {
 				return fmt.Errorf("initialize schema of %q: %w", topic, err)
@@ -116,7 +114,7 @@ func (s SQLSchema) Initialize(ctx context.Context, db *stdsql.DB, topic string) 
 // that acks offset 11 before offset 10 commits never reads 10. PostgreSQL needs no lock:
 // its schema orders rows by transaction id. SQLite has a single writer.
 func (s SQLSchema) PublishInTx(ctx context.Context, tx *stdsql.Tx, topic string, msgs ...*message.Message) error {
-	if s.Dialect == topology.DialectMySQL {
+	if s.dialect == sqldb.MySQL {
 		var locked string
 		err := tx.QueryRowContext(ctx, "SELECT topic FROM "+publishLocksTable+" WHERE topic = ? FOR UPDATE", topic).Scan(&locked)
 		if err != nil {
