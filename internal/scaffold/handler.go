@@ -21,15 +21,17 @@ import (
 type HandlerOptions struct {
 	// Name is the handler's name: its topology entry, consumer group and queues.
 	Name string
-	// Event is the event type handled, "pkg.Type" (internal/<pkg>), or "Type" in the
-	// package of Service. A type the package does not declare yet is added to its
-	// events.go; a package that does not exist is created.
+	// Event is the event type handled, "pkg.Type", or "Type" in the package named like
+	// the service. The package is the domain package examples/*/<pkg> that exists, else
+	// examples/<service>/<pkg>, created. A type the package does not declare yet is
+	// added to its events.go.
 	Event string
 	// Topic carries the event: the event's EventName when the event is new.
 	Topic string
-	// Service, when set, is the service whose handler list (internal/<service>app)
-	// gets the handler (default: the service named like the event's package, when
-	// there is one).
+	// Service is the service that runs the handler: the handler goes to
+	// handlers/<service> and to the list of the assembly examples/<service>, when
+	// there is one. Default: the service named like the event's package, else the only
+	// service the scaffold made, else the event's package.
 	Service string
 	// Transports declare Topic in the profiles that do not declare it yet: each is
 	// "TRANSPORT" (for every profile declaring that transport) or
@@ -45,9 +47,10 @@ var (
 	validType  = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
 )
 
-// NewHandler plans the handler o describes: the event (when new), the handler and its
-// test in handlers/, the topic (when new) and handler entries of every profile in
-// config/, and the handler in its service's list.
+// NewHandler plans the handler o describes: the event (when new) in the service's
+// domain package, the handler and its test in handlers/<service>, the topic (when new)
+// and handler entries of every profile in config/, and the handler in its service's
+// list.
 func (p *Project) NewHandler(o HandlerOptions) (*Plan, error) {
 	var errs []error
 	if err := checkName("handler", o.Name); err != nil {
@@ -57,11 +60,20 @@ func (p *Project) NewHandler(o HandlerOptions) (*Plan, error) {
 		errs = append(errs, fmt.Errorf("topic %q: use dot-separated segments of letters, digits, _ and - (a concrete topic, not a pattern)", o.Topic))
 	}
 	if o.Service != "" {
-		errs = append(errs, checkName("service", o.Service))
+		if err := checkName("service", o.Service); err != nil {
+			errs = append(errs, err)
+		} else if err := checkPackage(packageName(o.Service)); err != nil {
+			errs = append(errs, fmt.Errorf("service %s: %w", o.Service, err))
+		}
 	}
 	pkg, typ, ok := strings.Cut(o.Event, ".")
 	if !ok {
-		pkg, typ = packageName(o.Service), o.Event
+		pkg, typ = "", o.Event
+		if o.Service != "" {
+			pkg = packageName(o.Service)
+		} else if only := p.scaffoldedServices(); len(only) == 1 {
+			pkg = only[0]
+		}
 	}
 	switch {
 	case o.Event == "":
@@ -76,30 +88,46 @@ func (p *Project) NewHandler(o HandlerOptions) (*Plan, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	svc := packageName(o.Service)
+	if svc == "" {
+		var err error
+		if svc, err = p.serviceOf(pkg); err != nil {
+			return nil, err
+		}
+	}
 
 	plan := &Plan{}
 	cname := camel(o.Name)
-	d := handlerData{Module: p.Module, Name: o.Name, Const: cname, EventPkg: pkg, Event: typ, Topic: o.Topic, Pkg: pkg}
+	eventDir := p.eventDir(svc, pkg)
+	d := handlerData{Module: p.Module, Name: o.Name, Const: cname, EventPkg: pkg, EventDir: eventDir,
+		Event: typ, Topic: o.Topic, Pkg: pkg, HandlersPkg: svc, HandlersAlias: HandlersAlias}
 
-	// The handler and its test.
-	file := "handlers/" + snake(o.Name)
+	// The handler package, the handler and its test.
+	hdir := handlersDir(svc)
+	file := hdir + "/" + snake(o.Name)
 	for _, path := range []string{file + ".go", file + "_test.go"} {
 		if p.exists(path) {
 			errs = append(errs, fmt.Errorf("%s exists already; not overwriting it", path))
 		}
 	}
-	declared, err := p.declarations("handlers")
+	declared, err := p.declarations(hdir)
 	if err != nil {
 		return nil, err
 	}
 	for _, id := range []string{cname, cname + "Deps", "New" + cname} {
 		if declared[id] {
-			errs = append(errs, fmt.Errorf("package handlers declares %s already", id))
+			errs = append(errs, fmt.Errorf("package %s (%s) declares %s already", svc, hdir, id))
 		}
+	}
+	if !p.exists(hdir) {
+		data, err := render("handlers_doc.go.tmpl", serviceData{Module: p.Module, Name: svc, Pkg: svc})
+		if err != nil {
+			return nil, err
+		}
+		plan.create(hdir+"/doc.go", data)
 	}
 
 	// The event.
-	eventDir := "internal/" + pkg
 	eventDecls, err := p.declarations(eventDir)
 	if err != nil {
 		return nil, err
@@ -142,22 +170,19 @@ func (p *Project) NewHandler(o HandlerOptions) (*Plan, error) {
 	}
 
 	// The service's handler list.
-	service := o.Service
-	if service == "" && p.exists("internal/"+pkg+"app/handlers.go") {
-		service = p.commandOf(pkg)
-	}
-	register := fmt.Sprintf("handlers.New%s(handlers.%sDeps{Logger: d.Logger}),", cname, cname)
-	if service == "" {
-		plan.Notes = append(plan.Notes, fmt.Sprintf("no service runs %s yet: add %s to the handlers of the binary that runs it", o.Name, strings.TrimSuffix(register, ",")))
+	list := assemblyDir(svc) + "/handlers.go"
+	register := fmt.Sprintf("%[1]s.New%[2]s(%[1]s.%[2]sDeps{Logger: d.Logger}),", HandlersAlias, cname)
+	assembled := p.exists(list)
+	if !assembled {
+		plan.Notes = append(plan.Notes, fmt.Sprintf("no service assembly lists the handlers of %s (%s): add %s to the handlers of the binary that runs %s", hdir, list, strings.TrimSuffix(register, ","), o.Name))
 	} else {
-		path := "internal/" + appPackage(service) + "/handlers.go"
-		src, err := plan.content(p.Root, path)
+		src, err := plan.content(p.Root, list)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("service %s: %w", service, err))
-		} else if out, err := insertHandler(src, register, p.Module+"/handlers"); err != nil {
-			plan.Manual = append(plan.Manual, fmt.Sprintf("%s: add to the list Handlers returns (%v):\n\t\t%s", path, err, register))
+			errs = append(errs, fmt.Errorf("service %s: %w", svc, err))
+		} else if out, err := insertHandler(src, register, HandlersAlias, p.Module+"/"+hdir); err != nil {
+			plan.Manual = append(plan.Manual, fmt.Sprintf("%s: add to the list Handlers returns (%v):\n\t\t%s", list, err, register))
 		} else {
-			plan.edit(path, out)
+			plan.edit(list, out)
 		}
 	}
 
@@ -168,18 +193,66 @@ func (p *Project) NewHandler(o HandlerOptions) (*Plan, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	if service != "" {
-		plan.Next = append(plan.Next, "(cd cmd/"+service+" && wire)   # regenerate the injector (the handler's Deps may need new providers)")
+	command := p.commandOf(svc)
+	if assembled {
+		plan.Next = append(plan.Next, "(cd cmd/"+command+" && wire)   # regenerate the injector (the handler's Deps may need new providers)")
 	}
 	plan.Next = append(plan.Next,
 		"go build ./... && go vet ./...",
-		"go test ./handlers -run 'Test"+cname+"$'                                  # in memory (local profile)",
-		"MILLRACE_TOPOLOGY=redis go test ./handlers -run 'Test"+cname+"$'          # on a broker",
+		"go test ./"+hdir+" -run 'Test"+cname+"$'                                  # in memory (local profile)",
+		"MILLRACE_TOPOLOGY=redis go test ./"+hdir+" -run 'Test"+cname+"$'          # on a broker",
 	)
-	if service != "" {
-		plan.Next = append(plan.Next, "go run ./cmd/"+service+" -topology local -http-addr 127.0.0.1:8082")
+	if assembled {
+		plan.Next = append(plan.Next, "go run ./cmd/"+command+" -topology local -http-addr 127.0.0.1:8082")
 	}
 	return plan, nil
+}
+
+// scaffoldedServices returns the packages of the services whose assembly has the
+// handler list the scaffold writes (examples/<pkg>/handlers.go with the Marker line).
+func (p *Project) scaffoldedServices() []string {
+	lists, _ := filepath.Glob(filepath.Join(p.Root, "examples", "*", "handlers.go"))
+	var pkgs []string
+	for _, path := range lists {
+		if src, err := os.ReadFile(path); err == nil && strings.Contains(string(src), Marker) {
+			pkgs = append(pkgs, filepath.Base(filepath.Dir(path)))
+		}
+	}
+	sort.Strings(pkgs)
+	return pkgs
+}
+
+// serviceOf returns the service of a handler of events of package pkg, given no
+// --service: the service named pkg (its handler package, assembly or binary exists),
+// else the only service the scaffold made, else pkg (a new handler package).
+func (p *Project) serviceOf(pkg string) (string, error) {
+	if p.exists(handlersDir(pkg)) || p.exists(assemblyDir(pkg)) || p.commandOf(pkg) != pkg || p.exists("cmd/"+pkg) {
+		return pkg, nil
+	}
+	switch services := p.scaffoldedServices(); len(services) {
+	case 0:
+		return pkg, nil
+	case 1:
+		return services[0], nil
+	default:
+		return "", fmt.Errorf("no service is named like the event package %s: choose one with --service (%s)", pkg, strings.Join(services, ", "))
+	}
+}
+
+// eventDir returns the folder of the domain package pkg of service svc: the existing
+// examples/<svc>/<pkg>, else the only existing examples/*/<pkg> (an event of another
+// service's domain), else examples/<svc>/<pkg>.
+func (p *Project) eventDir(svc, pkg string) string {
+	own := assemblyDir(svc) + "/" + pkg
+	if p.exists(own) {
+		return own
+	}
+	if dirs, _ := filepath.Glob(filepath.Join(p.Root, "examples", "*", pkg)); len(dirs) == 1 {
+		if rel, err := filepath.Rel(p.Root, dirs[0]); err == nil {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return own
 }
 
 // commandOf returns the service (the folder in cmd/) whose package name is pkg, or
@@ -196,7 +269,9 @@ func (p *Project) commandOf(pkg string) string {
 
 // handlerData is what the handler and event templates use.
 type handlerData struct {
-	Module, Name, Const, EventPkg, Event, Topic, Pkg string
+	// Pkg and EventPkg are the event's package, EventDir its folder; HandlersPkg is
+	// the handler's package (the service's), imported as HandlersAlias.
+	Module, Name, Const, EventPkg, EventDir, Event, Topic, Pkg, HandlersPkg, HandlersAlias string
 	// NewEvent is true when the event type is generated with the handler.
 	NewEvent bool
 }
@@ -257,7 +332,7 @@ func appendGo(src []byte, tmpl string, data any, imports ...string) ([]byte, err
 }
 
 // addImports adds the import paths src lacks, in its first import declaration (or a
-// new one after the package clause).
+// new one after the package clause). A path may be "name path", imported under name.
 func addImports(src []byte, paths ...string) ([]byte, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "", src, parser.ImportsOnly)
@@ -269,26 +344,29 @@ func addImports(src []byte, paths ...string) ([]byte, error) {
 		path, _ := strconv.Unquote(imp.Path.Value)
 		have[path] = true
 	}
-	var missing []string
-	for _, path := range paths {
-		if !have[path] {
-			missing = append(missing, strconv.Quote(path))
+	var std, other []string
+	for _, spec := range paths {
+		name, path, ok := strings.Cut(spec, " ")
+		if !ok {
+			name, path = "", spec
+		}
+		if have[path] {
+			continue
+		}
+		line := strings.TrimSpace(name + " " + strconv.Quote(path))
+		// Standard library paths join the first group of the declaration, others the
+		// last, and go/format sorts each group.
+		if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, ".") {
+			other = append(other, line)
+		} else {
+			std = append(std, line)
 		}
 	}
-	if len(missing) == 0 {
+	if len(std)+len(other) == 0 {
 		return src, nil
 	}
-	sort.Strings(missing)
-	// Standard library paths join the first group of the declaration, others the last,
-	// and go/format sorts each group.
-	var std, other []string
-	for _, path := range missing {
-		if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, ".") {
-			other = append(other, path)
-		} else {
-			std = append(std, path)
-		}
-	}
+	sort.Strings(std)
+	sort.Strings(other)
 	for _, decl := range f.Decls {
 		if gd, ok := decl.(*ast.GenDecl); ok && gd.Tok == token.IMPORT && gd.Lparen.IsValid() {
 			out := splice(src, fset.Position(gd.Rparen).Offset, "\t"+strings.Join(append(other, ""), "\n\t"))
@@ -307,8 +385,8 @@ func splice(src []byte, at int, text string) []byte {
 }
 
 // insertHandler adds the expression line above the Marker line of a service's
-// handlers.go and imports the handlers package.
-func insertHandler(src []byte, line, handlersImport string) ([]byte, error) {
+// handlers.go and imports the service's handler package under alias.
+func insertHandler(src []byte, line, alias, handlersImport string) ([]byte, error) {
 	i := strings.Index(string(src), Marker)
 	if i < 0 {
 		return nil, errors.New("no marker line " + strconv.Quote(Marker))
@@ -316,7 +394,7 @@ func insertHandler(src []byte, line, handlersImport string) ([]byte, error) {
 	start := strings.LastIndex(string(src[:i]), "\n") + 1
 	indent := string(src[start:i])
 	out := splice(src, start, indent+line+"\n")
-	out, err := addImports(out, handlersImport)
+	out, err := addImports(out, alias+" "+handlersImport)
 	if err != nil {
 		return nil, err
 	}

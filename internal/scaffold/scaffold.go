@@ -31,7 +31,8 @@ type Project struct {
 }
 
 // Open returns the project whose go.mod is in root. The folder must hold the config
-// profiles and the handlers package.
+// profiles and the framework (internal/, cmd/); examples/ and handlers/ are created
+// when missing, so a checkout without the examples can be scaffolded too.
 func Open(root string) (*Project, error) {
 	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
 	if err != nil {
@@ -42,7 +43,7 @@ func Open(root string) (*Project, error) {
 		return nil, fmt.Errorf("%s: no module path", filepath.Join(root, "go.mod"))
 	}
 	var errs []error
-	for _, dir := range []string{"config", "handlers", "internal", "cmd"} {
+	for _, dir := range []string{"config", "internal", "cmd"} {
 		if info, err := os.Stat(filepath.Join(root, dir)); err != nil || !info.IsDir() {
 			errs = append(errs, fmt.Errorf("%s has no %s folder: run this in the root of a millrace checkout", root, dir))
 		}
@@ -89,8 +90,13 @@ func camel(name string) string {
 // snake is name with underscores: the file name of a handler.
 func snake(name string) string { return strings.ReplaceAll(name, "-", "_") }
 
-// reservedPackages are package names a service cannot take.
-var reservedPackages = map[string]bool{"main": true, "handlers": true, "internal": true, "config": true, "topology": true}
+// reservedPackages are package names a service or an event package cannot take: the
+// project's top folders and the packages the generated files import by name.
+var reservedPackages = map[string]bool{
+	"main": true, "handlers": true, "internal": true, "config": true, "topology": true, "examples": true,
+	"event": true, "router": true, "correlation": true, "handlertest": true,
+	"context": true, "testing": true, "time": true, "slog": true,
+}
 
 func checkPackage(pkg string) error {
 	if token.IsKeyword(pkg) || reservedPackages[pkg] {
@@ -101,15 +107,24 @@ func checkPackage(pkg string) error {
 
 // render executes the template name with data and formats the result as Go.
 func render(name string, data any) ([]byte, error) {
+	out, err := renderText(name, data)
+	if err != nil {
+		return nil, err
+	}
+	formatted, err := format.Source(out)
+	if err != nil {
+		return nil, fmt.Errorf("template %s does not format: %w\n%s", name, err, out)
+	}
+	return formatted, nil
+}
+
+// renderText executes the template name with data.
+func renderText(name string, data any) ([]byte, error) {
 	var b bytes.Buffer
 	if err := templates.ExecuteTemplate(&b, name, data); err != nil {
 		return nil, fmt.Errorf("template %s: %w", name, err)
 	}
-	out, err := format.Source(b.Bytes())
-	if err != nil {
-		return nil, fmt.Errorf("template %s does not format: %w\n%s", name, err, b.Bytes())
-	}
-	return out, nil
+	return b.Bytes(), nil
 }
 
 // exists reports whether path (relative to the root) exists.
@@ -118,31 +133,38 @@ func (p *Project) exists(path string) bool {
 	return err == nil
 }
 
+// The folders of a service pkg (its name without hyphens), as the examples have them:
+// the assembly in examples/<pkg> (the domain packages below it), the typed handlers in
+// handlers/<pkg>, the binary in cmd/<name>.
+func assemblyDir(pkg string) string { return "examples/" + pkg }
+func handlersDir(pkg string) string { return "handlers/" + pkg }
+
+// HandlersAlias is the name the service's handler package is imported under, as
+// examples/chat imports handlers/chat: the handler package is named like the service,
+// and so may be its assembly or a domain package.
+const HandlersAlias = "handlers"
+
 // serviceData is what the service templates use.
 type serviceData struct {
-	// Pkg is the assembly package, internal/<Pkg>; EventPkg the package of the
-	// service's events (created by NewHandler), which handlers import.
-	Module, Name, Pkg, EventPkg, Marker string
+	// Name is the service (and cmd/) name; Pkg the package of its assembly and of its
+	// handlers (Name without hyphens).
+	Module, Name, Pkg, Marker string
 }
 
-// appPackage is the package that assembles the service name, as internal/chatapp
-// assembles the chat whose events are in internal/chat: the handlers import the event
-// package and the assembly imports the handlers.
-func appPackage(service string) string { return packageName(service) + "app" }
-
-// NewService plans the service name: internal/<pkg>app with its assembly, handler
-// list and wire ProviderSet, and cmd/<name> with main, its test and the wire injector.
-// <pkg> (name without hyphens) is left for the service's events.
+// NewService plans the service name in the examples' shape: examples/<pkg> (the
+// assembly with its router and HTTP server, the handler list, the wire ProviderSet,
+// a README), handlers/<pkg> (the service's handler package) and cmd/<name> (a thin
+// main, its test and the wire injector). <pkg> is name without hyphens.
 func (p *Project) NewService(name string) (*Plan, error) {
 	if err := checkName("service", name); err != nil {
 		return nil, err
 	}
-	if err := checkPackage(packageName(name)); err != nil {
+	pkg := packageName(name)
+	if err := checkPackage(pkg); err != nil {
 		return nil, err
 	}
-	pkg := appPackage(name)
 	var errs []error
-	for _, dir := range []string{"internal/" + pkg, "cmd/" + name} {
+	for _, dir := range []string{assemblyDir(pkg), handlersDir(pkg), "cmd/" + name} {
 		if p.exists(dir) {
 			errs = append(errs, fmt.Errorf("%s exists already; not overwriting it", dir))
 		}
@@ -150,28 +172,36 @@ func (p *Project) NewService(name string) (*Plan, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	d := serviceData{Module: p.Module, Name: name, Pkg: pkg, EventPkg: packageName(name), Marker: Marker}
+	d := serviceData{Module: p.Module, Name: name, Pkg: pkg, Marker: Marker}
 	plan := &Plan{}
 	for _, f := range []struct{ tmpl, path string }{
-		{"service_doc.go.tmpl", "internal/" + pkg + "/doc.go"},
-		{"service.go.tmpl", "internal/" + pkg + "/service.go"},
-		{"service_handlers.go.tmpl", "internal/" + pkg + "/handlers.go"},
-		{"service_wire.go.tmpl", "internal/" + pkg + "/wire.go"},
+		{"service_doc.go.tmpl", assemblyDir(pkg) + "/doc.go"},
+		{"service_app.go.tmpl", assemblyDir(pkg) + "/app.go"},
+		{"service_handlers.go.tmpl", assemblyDir(pkg) + "/handlers.go"},
+		{"service_wire.go.tmpl", assemblyDir(pkg) + "/wire.go"},
+		{"service_README.md.tmpl", assemblyDir(pkg) + "/README.md"},
+		{"handlers_doc.go.tmpl", handlersDir(pkg) + "/doc.go"},
 		{"cmd_main.go.tmpl", "cmd/" + name + "/main.go"},
 		{"cmd_main_test.go.tmpl", "cmd/" + name + "/main_test.go"},
 		{"cmd_wire.go.tmpl", "cmd/" + name + "/wire.go"},
 	} {
-		data, err := render(f.tmpl, d)
+		var data []byte
+		var err error
+		if strings.HasSuffix(f.tmpl, ".go.tmpl") {
+			data, err = render(f.tmpl, d)
+		} else {
+			data, err = renderText(f.tmpl, d)
+		}
 		if err != nil {
 			return nil, err
 		}
 		plan.create(f.path, data)
 	}
 	plan.Next = []string{
-		"go run ./cmd/millrace new handler NAME --event " + d.EventPkg + ".EventType --topic TOPIC --like mail.sent   # add a handler",
+		"go run ./cmd/millrace new handler NAME --service " + name + " --event " + pkg + ".EventType --topic TOPIC --like mail.sent   # add a handler",
 		"(cd cmd/" + name + " && wire)   # generate cmd/" + name + "/wire_gen.go (go install github.com/google/wire/cmd/wire@v0.7.0)",
 		"go build ./... && go vet ./...",
-		"go test ./cmd/" + name + " ./handlers",
+		"go test ./cmd/" + name + " ./" + handlersDir(pkg) + "/... ./" + assemblyDir(pkg) + "/...",
 		"go run ./cmd/" + name + " -topology local -http-addr 127.0.0.1:8082   # then curl 127.0.0.1:8082/readyz",
 	}
 	return plan, nil

@@ -5,6 +5,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -13,13 +14,13 @@ import (
 func newProject(t *testing.T) *Project {
 	t.Helper()
 	root := t.TempDir()
-	for _, dir := range []string{"config", "handlers", "internal", "cmd"} {
-		if err := os.Mkdir(filepath.Join(root, dir), 0o755); err != nil {
+	for _, dir := range []string{"config", "handlers/a", "internal", "cmd"} {
+		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	write(t, root, "go.mod", "module example.com/shop\n\ngo 1.26\n")
-	write(t, root, "handlers/doc.go", "// Package handlers holds handlers.\npackage handlers\n\n// Existing is taken.\nconst Existing = \"existing\"\n")
+	write(t, root, "handlers/a/doc.go", "// Package a holds handlers.\npackage a\n\n// Existing is taken.\nconst Existing = \"existing\"\n")
 	profiles, err := filepath.Glob("../../config/*.yaml")
 	if err != nil || len(profiles) == 0 {
 		t.Fatalf("profiles: %v", err)
@@ -79,8 +80,8 @@ func TestServiceThenHandler(t *testing.T) {
 	if err := plan.Apply(p.Root); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"internal/orderdeskapp/service.go", "internal/orderdeskapp/wire.go", "cmd/order-desk/main.go", "cmd/order-desk/wire.go"} {
-		if !strings.Contains(read(t, p.Root, path), "example.com/shop/") && !strings.HasSuffix(path, "service.go") {
+	for _, path := range []string{"examples/orderdesk/app.go", "examples/orderdesk/wire.go", "cmd/order-desk/main.go", "cmd/order-desk/wire.go"} {
+		if !strings.Contains(read(t, p.Root, path), "example.com/shop/") {
 			t.Errorf("%s does not import the module's packages", path)
 		}
 	}
@@ -88,6 +89,14 @@ func TestServiceThenHandler(t *testing.T) {
 		t.Error("cmd wire.go lacks its build constraint")
 	}
 
+	if got := read(t, p.Root, "handlers/orderdesk/doc.go"); !strings.Contains(got, "\npackage orderdesk\n") {
+		t.Errorf("handler package:\n%s", got)
+	}
+	if got := read(t, p.Root, "examples/orderdesk/README.md"); !strings.Contains(got, "go run ./cmd/order-desk ") {
+		t.Errorf("README does not say how to run the service:\n%s", got)
+	}
+
+	// Without --service, the event's package names the service.
 	plan, err = p.NewHandler(HandlerOptions{Name: "ship-order", Event: "orderdesk.OrderPlaced", Topic: "orders.placed", Like: "mail.sent"})
 	if err != nil {
 		t.Fatal(err)
@@ -96,12 +105,22 @@ func TestServiceThenHandler(t *testing.T) {
 	if err := plan.Apply(p.Root); err != nil {
 		t.Fatal(err)
 	}
-	if got := read(t, p.Root, "internal/orderdesk/events.go"); !strings.Contains(got, `func (OrderPlaced) EventName() string { return "orders.placed" }`) {
+	if got := read(t, p.Root, "examples/orderdesk/orderdesk/events.go"); !strings.Contains(got, `func (OrderPlaced) EventName() string { return "orders.placed" }`) {
 		t.Errorf("event:\n%s", got)
 	}
-	list := read(t, p.Root, "internal/orderdeskapp/handlers.go")
+	// The handler package orderdesk imports the event package orderdesk by its name;
+	// its test and the assembly import the handler package as handlers.
+	if got := read(t, p.Root, "handlers/orderdesk/ship_order.go"); !strings.Contains(got, "package orderdesk\n") ||
+		!strings.Contains(got, `"example.com/shop/examples/orderdesk/orderdesk"`) || !strings.Contains(got, "*orderdesk.OrderPlaced") {
+		t.Errorf("handler:\n%s", got)
+	}
+	if got := read(t, p.Root, "handlers/orderdesk/ship_order_test.go"); !strings.Contains(got, "package orderdesk_test\n") ||
+		!strings.Contains(got, `handlers "example.com/shop/handlers/orderdesk"`) {
+		t.Errorf("handler test:\n%s", got)
+	}
+	list := read(t, p.Root, "examples/orderdesk/handlers.go")
 	if !strings.Contains(list, "handlers.NewShipOrder(handlers.ShipOrderDeps{Logger: d.Logger}),\n\t\t"+Marker) ||
-		!strings.Contains(list, `"example.com/shop/handlers"`) {
+		!strings.Contains(list, `handlers "example.com/shop/handlers/orderdesk"`) {
 		t.Errorf("handler not listed in the service:\n%s", list)
 	}
 	for profile, transport := range map[string]string{"local": "memory", "redis": "redis", "rabbitmq": "rabbit", "postgres": "pg", "production": "rabbit"} {
@@ -118,7 +137,7 @@ func TestServiceThenHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range plan.Create {
-		if strings.HasPrefix(f.Path, "internal/") {
+		if strings.HasPrefix(f.Path, "examples/orderdesk/orderdesk/") {
 			t.Errorf("reused event, yet creates %s", f.Path)
 		}
 	}
@@ -126,11 +145,35 @@ func TestServiceThenHandler(t *testing.T) {
 		t.Errorf("notes %q", plan.Notes)
 	}
 
+	// An event package that names no service: the only service runs the handler, and the
+	// event goes to a new domain package of that service.
+	plan, err = p.NewHandler(HandlerOptions{Name: "bill-invoice", Event: "billing.InvoiceDue", Topic: "orders.placed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, f := range plan.Create {
+		paths = append(paths, f.Path)
+	}
+	if want := []string{"examples/orderdesk/billing/doc.go", "examples/orderdesk/billing/events.go",
+		"handlers/orderdesk/bill_invoice.go", "handlers/orderdesk/bill_invoice_test.go"}; !slices.Equal(paths, want) {
+		t.Errorf("creates %q, want %q", paths, want)
+	}
+	// With two services, one of them has to be chosen.
+	if plan, err := p.NewService("audit"); err != nil {
+		t.Fatal(err)
+	} else if err := plan.Apply(p.Root); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.NewHandler(HandlerOptions{Name: "bill-invoice", Event: "billing.InvoiceDue", Topic: "orders.placed"}); err == nil || !strings.Contains(err.Error(), "--service (audit, orderdesk)") {
+		t.Errorf("two services, no --service: %v", err)
+	}
+
 	// Scaffolding again refuses to overwrite.
 	if _, err := p.NewService("order-desk"); err == nil || !strings.Contains(err.Error(), "exists already") {
 		t.Errorf("second service: %v", err)
 	}
-	if _, err := p.NewHandler(HandlerOptions{Name: "ship-order", Event: "orderdesk.OrderPlaced", Topic: "orders.placed"}); err == nil || !strings.Contains(err.Error(), "handlers/ship_order.go exists already") {
+	if _, err := p.NewHandler(HandlerOptions{Name: "ship-order", Event: "orderdesk.OrderPlaced", Topic: "orders.placed"}); err == nil || !strings.Contains(err.Error(), "handlers/orderdesk/ship_order.go exists already") {
 		t.Errorf("second handler: %v", err)
 	}
 }
@@ -153,7 +196,7 @@ func TestNewHandlerNeedsATransportForANewTopic(t *testing.T) {
 	if read(t, p.Root, "config/local.yaml") != before {
 		t.Error("a failed plan edited a profile")
 	}
-	if _, err := os.Stat(filepath.Join(p.Root, "handlers/audit.go")); err == nil {
+	if _, err := os.Stat(filepath.Join(p.Root, "handlers/audit")); err == nil {
 		t.Error("a failed plan wrote the handler")
 	}
 	// With a transport for each profile it succeeds.
@@ -185,7 +228,7 @@ func TestNewHandlerRejectsBadInput(t *testing.T) {
 			t.Errorf("%+v: no error, plan %v", o, plan.Create)
 		}
 	}
-	for _, name := range []string{"", "Orders", "9lives", "a_b", "go", "handlers", "order-"} {
+	for _, name := range []string{"", "Orders", "9lives", "a_b", "go", "handlers", "order-", "examples"} {
 		if _, err := p.NewService(name); err == nil {
 			t.Errorf("service %q: no error", name)
 		}
