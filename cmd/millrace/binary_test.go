@@ -9,6 +9,15 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/millrace/millrace/internal/cli"
+)
+
+// Exit codes of the command line, as the tests of this package name them.
+const (
+	exitOK      = cli.ExitOK
+	exitFailure = cli.ExitFailure
+	exitUsage   = cli.ExitUsage
 )
 
 // binary is the millrace executable TestMain builds, run by the tests that exercise the

@@ -13,6 +13,7 @@ import (
 	"github.com/millrace/millrace/examples/chat/room"
 	"github.com/millrace/millrace/examples/registration"
 	"github.com/millrace/millrace/examples/registration/mail"
+	"github.com/millrace/millrace/internal/cli"
 	"github.com/millrace/millrace/internal/logging"
 	"github.com/millrace/millrace/internal/server"
 )
@@ -20,6 +21,8 @@ import (
 // demoProfile is the topology the demo runs on: events in memory; the outbox, the
 // delivery log and the poison queues in SQLite.
 const demoProfile = "local"
+
+func init() { commands = append(commands, cli.WithCommand(newDemoCommand)) }
 
 func newDemoCommand() *cobra.Command {
 	var (
@@ -54,7 +57,7 @@ Settings not given as flags come from the environment (see examples/registration
 		if envErr != nil {
 			return envErr
 		}
-		return fail(runDemo(cmd.Context(), dataDir, chatAddr, s, cmd))
+		return cli.Fail(runDemo(cmd.Context(), dataDir, chatAddr, s, cmd))
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "millrace-data", "folder of the SQLite database and the stored emails")
 	cmd.Flags().StringVar(&chatAddr, "chat-addr", chat.DefaultAddr, "HTTP listen address of the chat")
@@ -73,8 +76,7 @@ func runDemo(ctx context.Context, dataDir, chatAddr string, s registration.Setti
 	if err != nil {
 		return err
 	}
-	s.DatabaseDSN = filepath.Join(dataDir, demoDatabase)
-	if err := useDatabase(topo, s.DatabaseDSN); err != nil {
+	if s.DatabaseDSN, err = cli.UseDataFolder(topo, dataDir); err != nil {
 		return err
 	}
 	sink, err := mail.NewSink(filepath.Join(dataDir, "mail"), s.From, logger)

@@ -1,11 +1,9 @@
-package main
+package cli
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -51,28 +49,28 @@ or the log has nothing for the id.`,
 				return err
 			}
 			if err := storeExists(t); err != nil {
-				return fail(err)
+				return Fail(err)
 			}
 			dl, err := deliverylog.Open(cmd.Context(), deliverylog.Config{Topology: t})
 			if err != nil {
-				return fail(err)
+				return Fail(err)
 			}
 			tree, err := dl.Tree(cmd.Context(), args[0])
 			if cerr := dl.Close(); err == nil && cerr != nil {
 				err = cerr
 			}
 			if errors.Is(err, deliverylog.ErrNotFound) {
-				return fail(fmt.Errorf("%s: no message of correlation id %s in the delivery log", t.File, args[0]))
+				return Fail(fmt.Errorf("%s: no message of correlation id %s in the delivery log", t.File, args[0]))
 			}
 			if err != nil {
-				return fail(err)
+				return Fail(err)
 			}
 			if format == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				return fail(enc.Encode(tree))
+				return Fail(enc.Encode(tree))
 			}
-			return fail(deliverylog.WriteText(cmd.OutOrStdout(), tree, time.Local))
+			return Fail(deliverylog.WriteText(cmd.OutOrStdout(), tree, time.Local))
 		},
 	}
 	flags.add(cmd)
@@ -92,22 +90,6 @@ func storeExists(t *topology.Topology) error {
 	}
 	if err := sqliteFileExists(tr); err != nil {
 		return fmt.Errorf("delivery log of %s: %w", t.File, err)
-	}
-	return nil
-}
-
-// sqliteFileExists returns an error when tr is a SQLite transport whose database file
-// does not exist yet: no service has run on it from this folder.
-func sqliteFileExists(tr *topology.Transport) error {
-	if tr.SQL == nil || tr.SQL.Dialect != topology.DialectSQLite {
-		return nil
-	}
-	path := tr.SQL.DSN.Reveal()
-	if strings.HasPrefix(path, "file:") {
-		return nil
-	}
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("%w (no service has run on it here; a demo started with --data DIR keeps it in DIR/%s)", err, demoDatabase)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -35,7 +35,7 @@ injector). NAME is lowercase letters, digits and hyphens; <pkg> is NAME without 
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := scaffold.Open(*dir)
 			if err != nil {
-				return fail(err)
+				return Fail(err)
 			}
 			plan, err := p.NewService(args[0])
 			if err != nil {
@@ -66,7 +66,7 @@ the transport of an existing topic.`,
 			o.Name = args[0]
 			p, err := scaffold.Open(*dir)
 			if err != nil {
-				return fail(err)
+				return Fail(err)
 			}
 			plan, err := p.NewHandler(o)
 			if err != nil {
@@ -89,7 +89,7 @@ the transport of an existing topic.`,
 // applyPlan writes plan and prints what it did and what to run next.
 func applyPlan(w io.Writer, p *scaffold.Project, plan *scaffold.Plan) error {
 	if err := plan.Apply(p.Root); err != nil {
-		return fail(err)
+		return Fail(err)
 	}
 	for _, f := range plan.Create {
 		fmt.Fprintln(w, "created ", f.Path)

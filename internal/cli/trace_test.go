@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -25,7 +25,7 @@ func TestTrace(t *testing.T) {
 	file := writeFile(t, "topology.yaml", src)
 
 	code, stdout, stderr := runCLI(t, "trace", id, "--topology", file)
-	if code != exitOK {
+	if code != ExitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
 	got := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
@@ -45,7 +45,7 @@ func TestTrace(t *testing.T) {
 	}
 
 	code, stdout, stderr = runCLI(t, "trace", id, "--topology", file, "--format", "json")
-	if code != exitOK {
+	if code != ExitOK {
 		t.Fatalf("json: exit %d, stderr:\n%s", code, stderr)
 	}
 	var tree deliverylog.Tree
@@ -68,7 +68,7 @@ func TestTraceFailures(t *testing.T) {
 	topo, src := logtest.Topology(t, t.TempDir())
 	file := writeFile(t, "topology.yaml", src)
 	code, _, stderr := runCLI(t, "trace", "no-such-id", "--topology", file)
-	if code != exitFailure || !strings.Contains(stderr, "no service has run on it here") {
+	if code != ExitFailure || !strings.Contains(stderr, "no service has run on it here") {
 		t.Errorf("store file not created yet: exit %d, stderr %q", code, stderr)
 	}
 	dl, err := deliverylog.Open(context.Background(), deliverylog.Config{Topology: topo})
@@ -79,18 +79,18 @@ func TestTraceFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr = runCLI(t, "trace", "no-such-id", "--topology", file)
-	if code != exitFailure || !strings.Contains(stderr, "no message of correlation id no-such-id") {
+	if code != ExitFailure || !strings.Contains(stderr, "no message of correlation id no-such-id") {
 		t.Errorf("unknown id: exit %d, stderr %q", code, stderr)
 	}
 
 	noStore := writeFile(t, "plain.yaml", "version: 1\ntransports:\n  mem: {kind: gochannel}\ntopics:\n  a: {transport: mem}\n")
 	code, _, stderr = runCLI(t, "trace", "x", "--topology", noStore)
-	if code != exitFailure || !strings.Contains(stderr, "no trace store") {
+	if code != ExitFailure || !strings.Contains(stderr, "no trace store") {
 		t.Errorf("no store: exit %d, stderr %q", code, stderr)
 	}
 
 	code, _, _ = runCLI(t, "trace", "x", "--topology", file, "--format", "yaml")
-	if code != exitUsage {
-		t.Errorf("bad format: exit %d, want %d", code, exitUsage)
+	if code != ExitUsage {
+		t.Errorf("bad format: exit %d, want %d", code, ExitUsage)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -7,7 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os/exec"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -52,6 +53,8 @@ func randomName(t *testing.T) string {
 	return hex.EncodeToString(b)
 }
 
+const faultyName = "charge-card"
+
 // faultyHandler fails permanently while broken and records what it handles otherwise.
 type faultyHandler struct {
 	broken atomic.Bool
@@ -59,8 +62,6 @@ type faultyHandler struct {
 	mu      sync.Mutex
 	handled map[string]message.Metadata // by message UUID
 }
-
-const faultyName = "charge-card"
 
 func (h *faultyHandler) Name() string { return faultyName }
 
@@ -86,7 +87,7 @@ func (h *faultyHandler) got(id string) (message.Metadata, bool) {
 }
 
 // poisonEnv is a running router with the faulty handler on one broker, and the
-// topology file the binary is pointed at.
+// topology file the command line is pointed at.
 type poisonEnv struct {
 	file    string
 	topic   string
@@ -144,7 +145,7 @@ func (e *poisonEnv) publish(t *testing.T, n int) []string {
 	return ids
 }
 
-// list returns the poisoned messages the binary lists as JSON.
+// list returns the poisoned messages the command line lists as JSON.
 func (e *poisonEnv) list(t *testing.T, extra ...string) []entryJSON {
 	t.Helper()
 	out := mustRun(t, append([]string{"poison", "list", "--format", "json", "--topology", e.file}, extra...)...)
@@ -163,20 +164,11 @@ func listedIDs(entries []entryJSON) []string {
 	return ids
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
+// waitPoison is how long the poison tests wait for the router or a replay.
+const waitPoison = 45 * time.Second
 
 // TestPoisonCLI poisons messages on each broker with a router whose handler fails, then
-// drives the real binary: list, show, dry-run, a replay that fails again, a killed
+// drives the command line: list, show, dry-run, a replay that fails again, a killed
 // replay, a replay after the fault is fixed, and purge.
 func TestPoisonCLI(t *testing.T) {
 	for _, c := range brokerCases {
@@ -191,7 +183,7 @@ func testPoisonCLI(t *testing.T, c brokerCase) {
 	env := startPoisonEnv(t, c)
 	ids := env.publish(t, 3)
 	var entries []entryJSON
-	eventually(t, "3 poisoned messages listed", func() bool {
+	testenv.Eventually(t, "3 poisoned messages listed", waitPoison, func() bool {
 		entries = env.list(t)
 		return len(entries) == 3
 	})
@@ -225,8 +217,8 @@ func testPoisonCLI(t *testing.T, c brokerCase) {
 			t.Errorf("poison show lacks %q:\n%s", want, show)
 		}
 	}
-	if r := runBinary(t, "poison", "show", watermill.NewUUID(), "--topology", env.file); r.code != exitFailure {
-		t.Errorf("show of an unknown id: exit %d, want 1", r.code)
+	if code, _, _ := runCLI(t, "poison", "show", watermill.NewUUID(), "--topology", env.file); code != ExitFailure {
+		t.Errorf("show of an unknown id: exit %d, want 1", code)
 	}
 
 	dry := mustRun(t, "poison", "replay", "--all", "--dry-run", "--topology", env.file)
@@ -237,8 +229,8 @@ func testPoisonCLI(t *testing.T, c brokerCase) {
 		t.Fatalf("after --dry-run %d listed, want 3", len(got))
 	}
 	for _, args := range [][]string{{"--all"}, {"--yes"}, {ids[0], "--all", "--yes"}} {
-		if r := runBinary(t, append([]string{"poison", "purge", "--topology", env.file}, args...)...); r.code != exitUsage {
-			t.Fatalf("purge %v: exit %d, want 2", args, r.code)
+		if code, _, _ := runCLI(t, append([]string{"poison", "purge", "--topology", env.file}, args...)...); code != ExitUsage {
+			t.Fatalf("purge %v: exit %d, want 2", args, code)
 		}
 	}
 	if got := env.list(t); len(got) != 3 {
@@ -247,7 +239,7 @@ func testPoisonCLI(t *testing.T, c brokerCase) {
 
 	// Replayed while still broken: the message is poisoned again, counted as replayed.
 	mustRun(t, "poison", "replay", ids[0], "--topology", env.file)
-	eventually(t, "the replayed message poisoned again", func() bool {
+	testenv.Eventually(t, "the replayed message poisoned again", waitPoison, func() bool {
 		for _, e := range env.list(t) {
 			if e.ID == ids[0] && e.Replayed == 1 {
 				return true
@@ -262,7 +254,7 @@ func testPoisonCLI(t *testing.T, c brokerCase) {
 	if left := env.list(t); len(left) == 0 || len(left) == 3 {
 		t.Errorf("after the killed replay %d of 3 still poisoned: it should have replayed one and been killed before the next", len(left))
 	}
-	eventually(t, "every message either still poisoned or handled", func() bool {
+	testenv.Eventually(t, "every message either still poisoned or handled", waitPoison, func() bool {
 		listed := listedIDs(env.list(t))
 		for _, id := range ids {
 			if _, ok := env.handler.got(id); !ok && !slices.Contains(listed, id) {
@@ -276,7 +268,7 @@ func testPoisonCLI(t *testing.T, c brokerCase) {
 	if !strings.Contains(out, "message(s) replayed") {
 		t.Errorf("replay printed:\n%s", out)
 	}
-	eventually(t, "all 3 handled", func() bool {
+	testenv.Eventually(t, "all 3 handled", waitPoison, func() bool {
 		for _, id := range ids {
 			if _, ok := env.handler.got(id); !ok {
 				return false
@@ -300,7 +292,7 @@ func testPoisonCLI(t *testing.T, c brokerCase) {
 	// Purge needs --yes and then empties the list.
 	env.handler.broken.Store(true)
 	more := env.publish(t, 2)
-	eventually(t, "2 new poisoned messages", func() bool { return len(env.list(t)) == 2 })
+	testenv.Eventually(t, "2 new poisoned messages", waitPoison, func() bool { return len(env.list(t)) == 2 })
 	out = mustRun(t, "poison", "purge", more[0], "--yes", "--topology", env.file)
 	if !strings.Contains(out, "1 message(s) purged") {
 		t.Errorf("purge of one id printed:\n%s", out)
@@ -315,11 +307,11 @@ func testPoisonCLI(t *testing.T, c brokerCase) {
 }
 
 // killedReplay starts a replay of everything at 6 messages a minute (the first at once,
-// the next 10 s later) and kills the process (SIGKILL) as soon as it reports its first
-// replayed message.
+// the next 10 s later) in a process of its own and kills it (SIGKILL) as soon as it
+// reports its first replayed message.
 func killedReplay(t *testing.T, file string) {
 	t.Helper()
-	cmd := exec.Command(binary, "poison", "replay", "--all", "--rate", "6/m", "--topology", file)
+	cmd := cliProcess(t, "poison", "replay", "--all", "--rate", "6/m", "--topology", file)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -348,4 +340,47 @@ func killedReplay(t *testing.T, file string) {
 	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	_ = cmd.Wait()
+}
+
+func TestPoisonListInMemoryFails(t *testing.T) {
+	file := writeFile(t, "memory.yaml", `version: 1
+transports:
+  memory: {kind: gochannel}
+topics:
+  orders.placed: {transport: memory}
+handlers:
+  bill: {topic: orders.placed}
+`)
+	code, _, stderr := runCLI(t, "poison", "list", "--topology", file)
+	if code != ExitFailure || !strings.Contains(stderr, "in-memory") || !strings.Contains(stderr, "cannot be read") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// TestOperatingWithoutDemoData: --data naming a folder no demo has used, or a SQLite
+// trace store or poison store not created yet, is refused with a hint rather than read
+// as an empty new database.
+func TestOperatingWithoutDemoData(t *testing.T) {
+	empty := t.TempDir()
+	for _, args := range [][]string{
+		{"trace", "x", "--topology", "local", "--data", empty},
+		{"poison", "list", "--topology", "local", "--data", empty},
+	} {
+		code, _, stderr := runCLI(t, args...)
+		if code != ExitFailure || !strings.Contains(stderr, "millrace demo --data "+empty) {
+			t.Errorf("%v: exit %d, stderr:\n%s", args, code, stderr)
+		}
+	}
+	t.Setenv("MILLRACE_SQLITE_PATH", filepath.Join(empty, "none.db"))
+	code, _, stderr := runCLI(t, "trace", "x", "--topology", "local")
+	if code != ExitFailure || !strings.Contains(stderr, "delivery log of local.yaml") || !strings.Contains(stderr, "no service has run on it") {
+		t.Errorf("trace without a store file: exit %d, stderr:\n%s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "poison", "list", "--topology", "local")
+	if code != ExitFailure || !strings.Contains(stderr, "poison topics on transport sqlite") || !strings.Contains(stderr, "no service has run on it") {
+		t.Errorf("poison list without a database file: exit %d, stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(empty, "none.db")); err == nil {
+		t.Error("trace created the store file")
+	}
 }

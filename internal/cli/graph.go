@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -38,7 +38,7 @@ topic. Mermaid renders on GitHub inside a mermaid code block; dot renders with G
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
 				return silent
 			}
-			return fail(write(cmd.OutOrStdout(), topo))
+			return Fail(write(cmd.OutOrStdout(), topo))
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "mermaid", "output format: mermaid or dot")

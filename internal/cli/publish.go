@@ -1,11 +1,10 @@
-package main
+package cli
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -19,8 +18,9 @@ import (
 	"github.com/millrace/millrace/internal/event"
 )
 
-// cliSource is the CloudEvents source of messages the command publishes.
-const cliSource = "millrace-cli"
+// EventSource is the CloudEvents source (ce_source) of the messages `millrace publish`
+// sends unless --source says otherwise.
+const EventSource = "millrace-cli"
 
 func newPublishCommand() *cobra.Command {
 	var (
@@ -70,16 +70,15 @@ process, so nothing another process publishes reaches them.`,
 				return err
 			}
 			if err := refuseInMemory(topo, topic, "a message published"); err != nil {
-				return fail(err)
+				return Fail(err)
 			}
-			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-			b, cleanup, err := bus.Provide(topo, logger)
+			b, cleanup, err := bus.Provide(topo, warnLogger(cmd))
 			if err != nil {
-				return fail(err)
+				return Fail(err)
 			}
 			defer cleanup()
 			if err := b.Publisher().Publish(topic, msg); err != nil {
-				return fail(fmt.Errorf("publish to %s: %w", topic, err))
+				return Fail(fmt.Errorf("publish to %s: %w", topic, err))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "published %s to %s (correlation id %s)\n", msg.UUID, topic, correlationID)
 			return nil
@@ -90,7 +89,7 @@ process, so nothing another process publishes reaches them.`,
 	cmd.Flags().StringVar(&typ, "type", "", "event type, the ce_type attribute, such as users.registered.v1 (required)")
 	cmd.Flags().StringVar(&data, "data", "", "JSON payload, or @FILE to read it from a file, @- from stdin (required)")
 	cmd.Flags().StringVar(&correlationID, "correlation-id", "", "correlation id (default: a new one)")
-	cmd.Flags().StringVar(&source, "source", cliSource, "the ce_source attribute")
+	cmd.Flags().StringVar(&source, "source", EventSource, "the ce_source attribute")
 	return cmd
 }
 
@@ -103,7 +102,7 @@ func readData(cmd *cobra.Command, data string) ([]byte, error) {
 	if name == "-" {
 		b, err := io.ReadAll(cmd.InOrStdin())
 		if err != nil {
-			return nil, fail(fmt.Errorf("read stdin: %w", err))
+			return nil, Fail(fmt.Errorf("read stdin: %w", err))
 		}
 		return b, nil
 	}

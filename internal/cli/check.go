@@ -1,8 +1,9 @@
-package main
+package cli
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -13,7 +14,7 @@ import (
 	"github.com/millrace/millrace/config"
 )
 
-func newCheckCommand() *cobra.Command {
+func newCheckCommand(connect Connector) *cobra.Command {
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "check [FILE|PROFILE]",
@@ -23,17 +24,18 @@ one line per transport: "NAME: ok", or "NAME: fail: REASON" when it does not ans
 within --timeout. It exits 1 when any transport fails.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			return fail(check(ctx, sourceArg(args), logger, cmd))
+			return Fail(check(ctx, connect, sourceArg(args), warnLogger(cmd), cmd.OutOrStdout()))
 		},
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "how long to wait for every transport to answer")
 	return cmd
 }
 
-func check(ctx context.Context, src config.Source, logger *slog.Logger, cmd *cobra.Command) error {
+// check connects to every transport of the topology src names, pings them all at once
+// and prints one line per transport on out.
+func check(ctx context.Context, connect Connector, src config.Source, logger *slog.Logger, out io.Writer) error {
 	b, cleanup, err := connect(src, logger)
 	if err != nil {
 		return err
@@ -52,10 +54,10 @@ func check(ctx context.Context, src config.Source, logger *slog.Logger, cmd *cob
 	for i, name := range names {
 		if errs[i] != nil {
 			failed = append(failed, name)
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: fail: %v\n", name, errs[i])
+			fmt.Fprintf(out, "%s: fail: %v\n", name, errs[i])
 			continue
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", name)
+		fmt.Fprintf(out, "%s: ok\n", name)
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d transports do not answer: %s", len(failed), len(names), strings.Join(failed, ", "))

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -43,7 +43,7 @@ file is invalid.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", arg)
 			}
 			if bad > 0 {
-				return fail(fmt.Errorf("%d of %d topologies invalid", bad, len(args)))
+				return Fail(fmt.Errorf("%d of %d topologies invalid", bad, len(args)))
 			}
 			return nil
 		},
@@ -58,10 +58,10 @@ func newReferenceCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ref, err := config.Reference()
 			if err != nil {
-				return fail(err)
+				return Fail(err)
 			}
 			_, err = fmt.Fprint(cmd.OutOrStdout(), ref)
-			return fail(err)
+			return Fail(err)
 		},
 	}
 }
@@ -78,7 +78,7 @@ func newExplainCommand() *cobra.Command {
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
 				return silent
 			}
-			return fail(explain(cmd.OutOrStdout(), topo))
+			return Fail(explain(cmd.OutOrStdout(), topo))
 		},
 	}
 }
