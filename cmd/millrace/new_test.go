@@ -12,7 +12,7 @@ import (
 // is a failure (1), and nothing is written in either case.
 func TestNewCommandExitCodes(t *testing.T) {
 	root := repoRoot(t)
-	paths := []string{"internal/orders", "internal/ordersapp", "cmd/orders", "handlers/ship_order.go"}
+	paths := []string{"examples/orders", "handlers/orders", "cmd/orders"}
 	existed := map[string]bool{}
 	for _, path := range paths {
 		_, err := os.Stat(filepath.Join(root, path))
@@ -26,8 +26,10 @@ func TestNewCommandExitCodes(t *testing.T) {
 		{[]string{"new", "service", "Bad_Name", "--dir", root}, exitUsage, "lowercase letters, digits and single hyphens"},
 		{[]string{"new", "service", "orders", "--dir", t.TempDir()}, exitFailure, "go.mod"},
 		{[]string{"new", "service", "chat", "--dir", root}, exitUsage, "cmd/chat exists already"},
+		{[]string{"new", "service", "chat", "--dir", root}, exitUsage, "examples/chat exists already"},
 		{[]string{"new", "handler", "ship-order", "--dir", root, "--topic", "orders.placed"}, exitUsage, `required flag(s) "event" not set`},
 		{[]string{"new", "handler", "ship-order", "--dir", root, "--event", "orders.OrderPlaced", "--topic", "orders.placed"}, exitUsage, "config/local.yaml: topic orders.placed is not declared"},
+		{[]string{"new", "handler", "ship-order", "--dir", root, "--service", "Orders", "--event", "orders.OrderPlaced", "--topic", "orders.placed"}, exitUsage, `service name "Orders"`},
 		{[]string{"new", "handler", "send-welcome-email", "--dir", root, "--event", "users.Verified", "--topic", "users.verified"}, exitUsage, "handler send-welcome-email is declared already"},
 	} {
 		r := runBinary(t, c.args...)

@@ -20,7 +20,9 @@ import (
 // TestScaffold runs README.md's "Start your own service" block (marked scaffold) in a
 // copy of the repository: scaffold a service and a handler, regenerate wire, build,
 // vet, check gofmt, run the generated tests on the in-memory profile and on Redis
-// Streams, and start the new service. It then checks what the scaffold left behind.
+// Streams, and start the new service. It then checks what the scaffold left behind:
+// the examples' shape (examples/orders, handlers/orders, cmd/orders) and an injector
+// that wire leaves as it is.
 func TestScaffold(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and tests a copy of the repository")
@@ -37,7 +39,7 @@ func TestScaffold(t *testing.T) {
 		t.Fatalf("README.md has %d scaffold blocks, want 1", len(blocks))
 	}
 
-	for _, path := range []string{"internal/orders", "internal/ordersapp", "cmd/orders", "handlers/ship_order.go"} {
+	for _, path := range []string{"examples/orders", "handlers/orders", "cmd/orders"} {
 		if _, err := os.Stat(filepath.Join(root, path)); err == nil {
 			// The README's steps are for a checkout without the example service.
 			testenv.Unavailable(t, "a checkout without "+path+" (the README's example service)", errors.New(path+" exists"))
@@ -72,15 +74,17 @@ func TestScaffold(t *testing.T) {
 	for _, c := range blocks[0].commands {
 		s.run(c)
 	}
+	s.run("(cd cmd/orders && wire diff)")
 	s.stopServers()
 	if after := liveLen(); after != before {
 		t.Errorf("the generated test wrote %d entries into the live stream orders.placed", after-before)
 	}
 
 	for _, f := range []string{
-		"internal/orders/events.go", "internal/ordersapp/service.go", "internal/ordersapp/wire.go",
-		"cmd/orders/main.go", "cmd/orders/wire.go", "cmd/orders/wire_gen.go",
-		"handlers/ship_order.go", "handlers/ship_order_test.go",
+		"examples/orders/app.go", "examples/orders/handlers.go", "examples/orders/wire.go", "examples/orders/README.md",
+		"examples/orders/orders/events.go",
+		"handlers/orders/doc.go", "handlers/orders/ship_order.go", "handlers/orders/ship_order_test.go",
+		"cmd/orders/main.go", "cmd/orders/main_test.go", "cmd/orders/wire.go", "cmd/orders/wire_gen.go",
 	} {
 		if _, err := os.Stat(filepath.Join(copyDir, f)); err != nil {
 			t.Errorf("the scaffold did not leave %s: %v", f, err)
@@ -95,7 +99,10 @@ func TestScaffold(t *testing.T) {
 			t.Errorf("config/%s.yaml lacks the topic or handler entry:\n%s", profile, data)
 		}
 	}
-	if out := s.log.String(); !strings.Contains(out, "--- PASS: TestShipOrder") && !strings.Contains(out, "ok  \tgithub.com/millrace/millrace/handlers") {
+	if list, err := os.ReadFile(filepath.Join(copyDir, "examples/orders/handlers.go")); err != nil || !strings.Contains(string(list), "handlers.NewShipOrder(") {
+		t.Errorf("the service does not list ship-order (%v):\n%s", err, list)
+	}
+	if out := s.log.String(); !strings.Contains(out, "--- PASS: TestShipOrder") && !strings.Contains(out, "ok  \tgithub.com/millrace/millrace/handlers/orders") {
 		t.Errorf("the generated handler test did not report passing:\n%s", out)
 	}
 }
