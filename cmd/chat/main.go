@@ -6,6 +6,7 @@
 //
 //	-topology  MILLRACE_TOPOLOGY      profile name or YAML path (default redis)
 //	-http-addr MILLRACE_HTTP_ADDR     listen address (default :8080)
+//	-shutdown-timeout MILLRACE_SHUTDOWN_TIMEOUT bound of each shutdown step (default 15s)
 //	-history   MILLRACE_CHAT_HISTORY  "memory" or a transport name of the topology
 //	                                  (default: chosen from the topology)
 //	-origins   MILLRACE_CHAT_ORIGINS  comma-separated extra origins allowed to connect
@@ -24,15 +25,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 
-	"github.com/millrace/millrace/config"
 	"github.com/millrace/millrace/examples/chat"
-	"github.com/millrace/millrace/internal/logging"
+	"github.com/millrace/millrace/internal/service"
 )
 
 func main() {
@@ -53,21 +52,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	topo := fs.String("topology", env("MILLRACE_TOPOLOGY", "redis"), "topology profile name or YAML file")
-	addr := fs.String("http-addr", env("MILLRACE_HTTP_ADDR", chat.DefaultAddr), "HTTP listen address")
+	flags := service.RegisterFlags(fs, service.Defaults{Topology: "redis", HTTPAddr: chat.DefaultAddr})
 	history := fs.String("history", env("MILLRACE_CHAT_HISTORY", ""), `history store: "memory" or a transport name (default: from the topology)`)
 	origins := fs.String("origins", env("MILLRACE_CHAT_ORIGINS", ""), "comma-separated origins allowed to connect besides the page's own")
-	level := fs.String("log-level", env("MILLRACE_LOG_LEVEL", "info"), "log level")
 	pprofAddr := fs.String("pprof", env("MILLRACE_PPROF_ADDR", ""), "debug listener address serving /debug/pprof/ (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		fmt.Fprintf(stderr, "chat: log level: %v\n", err)
+	s, err := flags.Resolve(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "chat: %v\n", err)
 		return 2
 	}
-	logger, err := logging.New(stderr, logging.Options{Level: lvl})
+	logger, err := s.Logger(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "chat: %v\n", err)
 		return 1
@@ -78,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			allowed = append(allowed, o)
 		}
 	}
-	app, cleanup, err := build(ctx, config.Source(*topo), chat.HistoryStore(*history), chat.Addr(*addr), allowed, logger)
+	app, cleanup, err := build(ctx, s, chat.HistoryStore(*history), allowed, logger)
 	if err != nil {
 		logger.Error("start chat", "error", err)
 		return 1
@@ -105,7 +102,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if ready != nil {
 		ready(app)
 	}
-	logger.Info("chat listening", "addr", app.Addr(), "topology", *topo)
+	logger.Info("chat listening", "addr", app.Addr(), "topology", s.Topology)
 	if err := app.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		logger.Error("chat stopped", "error", err)
 		return 1

@@ -11,20 +11,22 @@ import (
 	"github.com/millrace/millrace/config"
 	"github.com/millrace/millrace/examples/chat"
 	"github.com/millrace/millrace/internal/observability"
+	"github.com/millrace/millrace/internal/service"
 	"log/slog"
 )
 
 // Injectors from wire.go:
 
-// build loads the topology src names, opens its transports and the history store, and
+// build loads the topology s names, opens its transports and the history store, and
 // assembles the chat.
-func build(ctx context.Context, src config.Source, store chat.HistoryStore, addr chat.Addr, origins chat.Origins, logger *slog.Logger) (*chat.App, func(), error) {
-	topology, err := config.Load(src)
+func build(ctx context.Context, s service.Settings, store chat.HistoryStore, origins chat.Origins, logger *slog.Logger) (*chat.App, func(), error) {
+	source := s.Topology
+	topology, err := config.Load(source)
 	if err != nil {
 		return nil, nil, err
 	}
 	serviceName := _wireServiceNameValue
-	observabilityObservability, cleanup, err := observability.Provide(ctx, serviceName, logger)
+	observabilityObservability, cleanup, err := observability.Provide(ctx, serviceName, topology, logger)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -39,7 +41,7 @@ func build(ctx context.Context, src config.Source, store chat.HistoryStore, addr
 		cleanup()
 		return nil, nil, err
 	}
-	app, cleanup4, err := chat.Provide(topology, bus, history, logger, addr, origins, observabilityObservability)
+	app, cleanup4, err := chat.Provide(topology, bus, history, logger, s, origins, observabilityObservability)
 	if err != nil {
 		cleanup3()
 		cleanup2()

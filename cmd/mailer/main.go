@@ -32,17 +32,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/millrace/millrace/config"
 	"github.com/millrace/millrace/examples/registration"
-	"github.com/millrace/millrace/internal/logging"
+	"github.com/millrace/millrace/internal/service"
 )
 
 func main() {
@@ -52,18 +51,28 @@ func main() {
 	os.Exit(code)
 }
 
-// settings reads the mailer's settings from the environment and registers their flags
-// on fs; its HTTP address defaults to registration.DefaultMailerHTTPAddr.
-func settings(getenv func(string) string, fs *flag.FlagSet) (*registration.Settings, error) {
+// errFlags is the error of args that the flag set has already reported.
+var errFlags = errors.New("bad flags")
+
+// settings returns the mailer's settings from args, else the environment, else the
+// defaults; its HTTP address defaults to registration.DefaultMailerHTTPAddr. It
+// returns errFlags when fs has reported the args' problem on its output.
+func settings(fs *flag.FlagSet, args []string, getenv func(string) string) (registration.Settings, service.Settings, error) {
 	s, err := registration.FromEnv(getenv)
 	if err != nil {
-		return nil, err
+		return s, service.Settings{}, err
 	}
-	if getenv("MILLRACE_HTTP_ADDR") == "" {
-		s.HTTPAddr = registration.DefaultMailerHTTPAddr
+	flags := service.RegisterFlags(fs, service.Defaults{HTTPAddr: registration.DefaultMailerHTTPAddr})
+	s.RegisterFlags(fs, "database-dsn", "smtp-addr", "from", "public-url", "token-ttl")
+	if err := fs.Parse(args); err != nil {
+		return s, service.Settings{}, errFlags
 	}
-	s.RegisterFlags(fs, getenv, "database-dsn", "smtp-addr", "from", "public-url", "token-ttl", "http-addr", "shutdown-timeout")
-	return &s, nil
+	common, err := flags.Resolve(getenv)
+	if err != nil {
+		return s, common, err
+	}
+	s.UseCommon(common)
+	return s, common, nil
 }
 
 // run parses args and runs the mailer until ctx is done. ready, when not nil, receives
@@ -71,32 +80,25 @@ func settings(getenv func(string) string, fs *flag.FlagSet) (*registration.Setti
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(*registration.Mailer)) int {
 	fs := flag.NewFlagSet("mailer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	s, err := settings(getenv, fs)
+	s, common, err := settings(fs, args, getenv)
 	if err != nil {
-		fmt.Fprintf(stderr, "mailer: %v\n", err)
+		if !errors.Is(err, errFlags) {
+			fmt.Fprintf(stderr, "mailer: %v\n", err)
+		}
 		return 2
 	}
-	f := s.RegisterFlags(fs, getenv, "topology", "log-level")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(f.LogLevel)); err != nil {
-		fmt.Fprintf(stderr, "mailer: log level: %v\n", err)
-		return 2
-	}
-	logger, err := logging.New(stderr, logging.Options{Level: lvl})
+	logger, err := common.Logger(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "mailer: %v\n", err)
 		return 1
 	}
-	m, cleanup, err := initMailer(ctx, config.Source(f.Topology), *s, logger)
+	m, cleanup, err := initMailer(ctx, common.Topology, s, logger)
 	if err != nil {
 		logger.Error("start mailer", "error", err)
 		return 1
 	}
 	defer cleanup()
-	logger.Info("mailer running", "smtp", s.SMTPAddr, "addr", m.HTTP.Addr(), "topology", f.Topology)
+	logger.Info("mailer running", "smtp", s.SMTPAddr, "addr", m.HTTP.Addr(), "topology", common.Topology)
 	if ready != nil {
 		go func() {
 			select {

@@ -165,7 +165,7 @@ func TestNotReadyWithoutSMTP(t *testing.T) {
 // registration.DefaultMailerHTTPAddr, not the users service's address.
 func TestDefaultHTTPAddr(t *testing.T) {
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
-	s, err := settings(func(string) string { return "" }, fs)
+	s, _, err := settings(fs, nil, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}

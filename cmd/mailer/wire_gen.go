@@ -23,7 +23,7 @@ func initMailer(ctx context.Context, src config.Source, s registration.Settings,
 		return nil, nil, err
 	}
 	serviceName := _wireServiceNameValue
-	observabilityObservability, cleanup, err := observability.Provide(ctx, serviceName, logger)
+	observabilityObservability, cleanup, err := observability.Provide(ctx, serviceName, topology, logger)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -52,6 +52,13 @@ func initMailer(ctx context.Context, src config.Source, s registration.Settings,
 		cleanup()
 		return nil, nil, err
 	}
+	idempotencyStore, err := registration.ProvideRecord(ctx, store)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	sender, err := registration.ProvideSMTP(s)
 	if err != nil {
 		cleanup3()
@@ -59,7 +66,7 @@ func initMailer(ctx context.Context, src config.Source, s registration.Settings,
 		cleanup()
 		return nil, nil, err
 	}
-	mailer, cleanup4, err := registration.ProvideMailer(s, topology, bus, service, store, sender, observabilityObservability, logger)
+	mailer, cleanup4, err := registration.ProvideMailer(s, topology, bus, service, idempotencyStore, store, sender, observabilityObservability, logger)
 	if err != nil {
 		cleanup3()
 		cleanup2()

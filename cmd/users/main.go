@@ -35,14 +35,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/millrace/millrace/config"
 	"github.com/millrace/millrace/examples/registration"
-	"github.com/millrace/millrace/internal/logging"
+	"github.com/millrace/millrace/internal/service"
 )
 
 func main() {
@@ -62,27 +60,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	fs := flag.NewFlagSet("users", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	f := s.RegisterFlags(fs, getenv, "topology", "log-level", "database-dsn", "http-addr", "outbox-poll", "outbox-in-flight", "token-ttl", "shutdown-timeout")
+	flags := service.RegisterFlags(fs, service.Defaults{HTTPAddr: registration.DefaultHTTPAddr})
+	s.RegisterFlags(fs, "database-dsn", "outbox-poll", "outbox-in-flight", "token-ttl")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(f.LogLevel)); err != nil {
-		fmt.Fprintf(stderr, "users: log level: %v\n", err)
+	common, err := flags.Resolve(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "users: %v\n", err)
 		return 2
 	}
-	logger, err := logging.New(stderr, logging.Options{Level: lvl})
+	s.UseCommon(common)
+	logger, err := common.Logger(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "users: %v\n", err)
 		return 1
 	}
-	svc, cleanup, err := initUsers(ctx, config.Source(f.Topology), s, logger)
+	svc, cleanup, err := initUsers(ctx, common.Topology, s, logger)
 	if err != nil {
 		logger.Error("start users service", "error", err)
 		return 1
 	}
 	defer cleanup()
-	logger.Info("users service listening", "addr", svc.HTTP.Addr(), "url", registration.BaseURL(svc.HTTP.Addr()), "topology", f.Topology)
+	logger.Info("users service listening", "addr", svc.HTTP.Addr(), "url", registration.BaseURL(svc.HTTP.Addr()), "topology", common.Topology)
 	if ready != nil {
 		ready(svc)
 	}

@@ -23,7 +23,7 @@ func initUsers(ctx context.Context, src config.Source, s registration.Settings, 
 		return nil, nil, err
 	}
 	serviceName := _wireServiceNameValue
-	observabilityObservability, cleanup, err := observability.Provide(ctx, serviceName, logger)
+	observabilityObservability, cleanup, err := observability.Provide(ctx, serviceName, topology, logger)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -52,7 +52,14 @@ func initUsers(ctx context.Context, src config.Source, s registration.Settings, 
 		cleanup()
 		return nil, nil, err
 	}
-	users, cleanup4, err := registration.NewUsers(s, topology, bus, service, outbox, store, observabilityObservability, logger)
+	idempotencyStore, err := registration.ProvideRecord(ctx, store)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	users, cleanup4, err := registration.NewUsers(s, topology, bus, service, idempotencyStore, outbox, store, observabilityObservability, logger)
 	if err != nil {
 		cleanup3()
 		cleanup2()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/millrace/millrace/examples/chat/room"
 	handlers "github.com/millrace/millrace/handlers/chat"
@@ -15,6 +16,7 @@ import (
 	"github.com/millrace/millrace/internal/observability"
 	"github.com/millrace/millrace/internal/router"
 	"github.com/millrace/millrace/internal/server"
+	"github.com/millrace/millrace/internal/service"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -36,6 +38,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Addr is the HTTP address (default DefaultAddr; ":0" picks a free port).
 	Addr string
+	// ShutdownTimeout bounds each step of a graceful shutdown: the WebSockets and
+	// requests in flight, then the fanout handler (default
+	// service.DefaultStopTimeout).
+	ShutdownTimeout time.Duration
 	// MessagesTopic carries MessageSent, PresenceTopic UserJoined, UserLeft and
 	// MembersPresent (defaults chat.DefaultMessagesTopic and chat.DefaultPresenceTopic).
 	MessagesTopic, PresenceTopic string
@@ -52,6 +58,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Addr == "" {
 		c.Addr = DefaultAddr
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = service.DefaultStopTimeout
 	}
 	if c.MessagesTopic == "" {
 		c.MessagesTopic = room.DefaultMessagesTopic
@@ -91,10 +100,12 @@ func (c Config) Validate() error {
 // App is one chat instance: HTTP server, chat service and the router of its fanout
 // handler.
 type App struct {
-	service *room.Service
-	router  *router.Router
-	http    *server.HTTP
-	logger  *slog.Logger
+	service         *room.Service
+	router          *router.Router
+	http            *server.HTTP
+	drain           func()
+	shutdownTimeout time.Duration
+	logger          *slog.Logger
 }
 
 // New builds an App and binds its HTTP address. Nothing is served or consumed before
@@ -120,41 +131,47 @@ func New(cfg Config) (*App, error) {
 	}
 	cc := cfg.Chat
 	cc.Events, cc.History, cc.Logger = events, cfg.History, cfg.Logger
-	service, err := room.NewService(cc)
+	svc, err := room.NewService(cc)
 	if err != nil {
 		return nil, fmt.Errorf("chat app: %w", err)
 	}
-	fanout, err := handlers.NewChatFanout(service)
+	fanout, err := handlers.NewChatFanout(svc)
 	if err != nil {
 		return nil, fmt.Errorf("chat app: %w", err)
 	}
 	rc := router.Config{
-		Topology: cfg.Topology,
-		Bus:      cfg.Bus,
-		Logger:   cfg.Logger,
-		Handlers: []router.Handler{fanout},
+		Topology:     cfg.Topology,
+		Bus:          cfg.Bus,
+		Logger:       cfg.Logger,
+		CloseTimeout: cfg.ShutdownTimeout,
+		Handlers:     []router.Handler{fanout},
 	}
-	var handler http.Handler = service
+	var (
+		handler http.Handler = svc
+		drain   func()
+	)
 	if o := cfg.Observability; o != nil {
 		rc.Instruments = o.Instruments()
 		mux := http.NewServeMux()
 		o.Register(mux)
-		mux.Handle("/", service)
+		mux.Handle("/", svc)
 		handler = o.HTTPMiddleware(mux)
+		drain = o.Health.Drain
 	}
 	r, err := router.New(rc)
 	if err != nil {
 		return nil, fmt.Errorf("chat app: %w", err)
 	}
 	h, err := server.Listen(server.HTTPConfig{
-		Addr:    cfg.Addr,
-		Handler: correlation.Middleware(handler),
-		Logger:  cfg.Logger,
+		Addr:            cfg.Addr,
+		Handler:         correlation.Middleware(handler),
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Logger:          cfg.Logger,
 	})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("chat app: %w", err), r.Close())
 	}
-	return &App{service: service, router: r, http: h, logger: cfg.Logger}, nil
+	return &App{service: svc, router: r, http: h, drain: drain, shutdownTimeout: cfg.ShutdownTimeout, logger: cfg.Logger}, nil
 }
 
 // Addr returns the address the HTTP server listens on.
@@ -172,10 +189,19 @@ func (a *App) Service() *room.Service { return a.service }
 func (a *App) Running() <-chan struct{} { return a.router.Running() }
 
 // Run serves HTTP, consumes the chat topics and runs the service until ctx is done or
-// one of them fails; then it closes every WebSocket (status 1001), shuts the server down
-// and stops the router.
+// one of them fails. Then it reports "draining" on /readyz (with Observability), closes
+// every WebSocket (status 1001) and shuts the server down, then stops the router; each
+// step is bounded by Config.ShutdownTimeout.
 func (a *App) Run(ctx context.Context) error {
-	err := server.Run(ctx, a.http.Run, a.router.Run, a.service.Run)
+	err := service.Run(ctx, service.Config{
+		Drain:       a.drain,
+		StopTimeout: a.shutdownTimeout,
+		Logger:      a.logger,
+		Stages: []service.Stage{
+			{Name: "connections", Runners: []server.Runner{a.http.Run, a.service.Run}},
+			{Name: "handlers", Runners: []server.Runner{a.router.Run}},
+		},
+	})
 	return errors.Join(err, a.router.Close())
 }
 

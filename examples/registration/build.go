@@ -1,6 +1,8 @@
 package registration
 
 import (
+	"github.com/google/wire"
+
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"github.com/millrace/millrace/examples/registration/account"
 	"github.com/millrace/millrace/examples/registration/mail"
 	"github.com/millrace/millrace/internal/bus"
+	"github.com/millrace/millrace/internal/idempotency"
 	"github.com/millrace/millrace/internal/observability"
 	"github.com/millrace/millrace/internal/outbox"
 	"github.com/millrace/millrace/internal/server"
@@ -23,68 +26,31 @@ const ServiceRegistration observability.ServiceName = "registration"
 // database and one observability: the users HTTP server serves /metrics, /healthz and
 // /readyz for both.
 type App struct {
-	Obs     *observability.Observability
-	Bus     *bus.Bus
-	Store   *account.Store
-	Outbox  *outbox.Outbox
+	Obs    *observability.Observability
+	Bus    *bus.Bus
+	Store  *account.Store
+	Record *idempotency.Store
+	Outbox *outbox.Outbox
+	// Service is the users domain service (accounts and tokens).
 	Service *account.Service
 	Users   *Users
 	Mailer  *Mailer
 }
 
-// Build assembles an App from the same providers the binaries use, sending email
-// through sender. Without s.PublicURL, verification links point at the address the
-// users HTTP server listens on (a ":0" port resolved). The cleanup closes everything in
-// reverse order.
-func Build(ctx context.Context, topo *topology.Topology, s Settings, sender mail.Sender, logger *slog.Logger) (*App, func(), error) {
-	var cleanups []func()
-	cleanup := func() {
-		for i := len(cleanups) - 1; i >= 0; i-- {
-			cleanups[i]()
-		}
-	}
-	fail := func(err error) (*App, func(), error) {
-		cleanup()
-		return nil, nil, err
-	}
-	o, closeObs, err := observability.Provide(ctx, ServiceRegistration, logger)
+// AppSet provides *App: the users service and the mailer in one process, for Build.
+var AppSet = wire.NewSet(StoreSet, NewUsers, ProvideMailerBesideUsers, wire.Struct(new(App), "*"))
+
+// ProvideMailerBesideUsers assembles the mailer of an App with NewMailer: without
+// s.PublicURL, verification links point at the address the users HTTP server listens
+// on (a ":0" port resolved). It serves no HTTP: the users server serves its metrics
+// and health.
+func ProvideMailerBesideUsers(s Settings, u *Users, topo *topology.Topology, b *bus.Bus, svc *account.Service, record *idempotency.Store, sender mail.Sender, o *observability.Observability, logger *slog.Logger) (*Mailer, func(), error) {
+	base, err := s.publicURL(u.HTTP.Addr(), "the users service's address", logger)
 	if err != nil {
-		return fail(err)
+		return nil, nil, fmt.Errorf("mailer: %w", err)
 	}
-	cleanups = append(cleanups, closeObs)
-	b, closeBus, err := observability.ProvideBus(topo, o, logger)
-	if err != nil {
-		return fail(err)
-	}
-	cleanups = append(cleanups, closeBus)
-	store, closeStore, err := ProvideStore(ctx, topo, s, logger)
-	if err != nil {
-		return fail(err)
-	}
-	cleanups = append(cleanups, closeStore)
-	ob, err := ProvideOutbox(ctx, store, s, o, logger)
-	if err != nil {
-		return fail(err)
-	}
-	svc, err := ProvideService(store, ob, s)
-	if err != nil {
-		return fail(err)
-	}
-	u, closeUsers, err := NewUsers(s, topo, b, svc, ob, store, o, logger)
-	if err != nil {
-		return fail(err)
-	}
-	cleanups = append(cleanups, closeUsers)
-	ms := s
-	if ms.PublicURL, err = s.publicURL(u.HTTP.Addr(), "the users service's address", logger); err != nil {
-		return fail(fmt.Errorf("mailer: %w", err))
-	}
-	m, closeMailer, err := NewMailer(ms, topo, b, svc, sender, o, logger)
-	if err != nil {
-		return fail(err)
-	}
-	cleanups = append(cleanups, closeMailer)
-	return &App{Obs: o, Bus: b, Store: store, Outbox: ob, Service: svc, Users: u, Mailer: m}, cleanup, nil
+	s.PublicURL = base
+	return NewMailer(s, topo, b, svc, record, sender, o, logger)
 }
 
 // Run runs the users service and the mailer until ctx is done or one fails.

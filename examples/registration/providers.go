@@ -19,11 +19,13 @@ import (
 	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/health"
+	"github.com/millrace/millrace/internal/idempotency"
 	"github.com/millrace/millrace/internal/logging"
 	"github.com/millrace/millrace/internal/observability"
 	"github.com/millrace/millrace/internal/outbox"
 	"github.com/millrace/millrace/internal/router"
 	"github.com/millrace/millrace/internal/server"
+	"github.com/millrace/millrace/internal/service"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -37,12 +39,16 @@ const (
 // yet, for the millrace_outbox_backlog_messages gauge.
 const BacklogInterval = 5 * time.Second
 
+// StoreSet provides the users database and what lives in it: the processed-message
+// record, the outbox and the users domain service on top of them.
+var StoreSet = wire.NewSet(ProvideStore, ProvideRecord, ProvideOutbox, ProvideService)
+
 // UsersSet provides *Users: what cmd/users runs.
-var UsersSet = wire.NewSet(ProvideStore, ProvideOutbox, ProvideService, NewUsers)
+var UsersSet = wire.NewSet(StoreSet, NewUsers)
 
 // MailerSet provides *Mailer sending over SMTP and serving its metrics and health on
 // Settings.HTTPAddr: what cmd/mailer runs.
-var MailerSet = wire.NewSet(ProvideStore, ProvideOutbox, ProvideService, ProvideSMTP, ProvideMailer)
+var MailerSet = wire.NewSet(StoreSet, ProvideSMTP, ProvideMailer)
 
 // ProvideStore opens the users database the settings and topology name.
 func ProvideStore(ctx context.Context, topo *topology.Topology, s Settings, logger *slog.Logger) (*account.Store, func(), error) {
@@ -59,6 +65,12 @@ func ProvideStore(ctx context.Context, topo *topology.Topology, s Settings, logg
 			logger.Error("close users store", "error", err)
 		}
 	}, nil
+}
+
+// ProvideRecord returns the processed-message record of the users database, which
+// the handlers of both services keep.
+func ProvideRecord(ctx context.Context, store *account.Store) (*idempotency.Store, error) {
+	return idempotency.New(ctx, store.DB(), idempotency.Config{Dialect: store.Dialect()})
 }
 
 // ProvideOutbox returns the outbox in the users database. Its writes carry the trace
@@ -95,17 +107,18 @@ type Users struct {
 	// Obs holds the service's metrics, tracing and readiness checks.
 	Obs *observability.Observability
 
-	outbox *outbox.Outbox
-	logger *slog.Logger
+	outbox          *outbox.Outbox
+	shutdownTimeout time.Duration
+	logger          *slog.Logger
 }
 
 // NewUsers assembles the users service and adds the users database to the readiness
 // checks of o; nothing runs before Run.
-func NewUsers(s Settings, topo *topology.Topology, b *bus.Bus, svc *account.Service, ob *outbox.Outbox, store *account.Store, o *observability.Observability, logger *slog.Logger) (*Users, func(), error) {
+func NewUsers(s Settings, topo *topology.Topology, b *bus.Bus, svc *account.Service, record *idempotency.Store, ob *outbox.Outbox, store *account.Store, o *observability.Observability, logger *slog.Logger) (*Users, func(), error) {
 	if err := o.Health.Add(health.DB("users", store.DB())); err != nil {
 		return nil, nil, fmt.Errorf("users: %w", err)
 	}
-	stats, err := users.NewUpdateUserStats(svc)
+	stats, err := users.NewUpdateUserStats(svc, record)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -131,7 +144,7 @@ func NewUsers(s Settings, topo *topology.Topology, b *bus.Bus, svc *account.Serv
 	if err != nil {
 		return nil, nil, errors.Join(err, relay.Close(), rt.Close())
 	}
-	u := &Users{HTTP: srv, Relay: relay, Router: rt, API: api, Obs: o, outbox: ob, logger: logger}
+	u := &Users{HTTP: srv, Relay: relay, Router: rt, API: api, Obs: o, outbox: ob, shutdownTimeout: s.ShutdownTimeout, logger: logger}
 	return u, func() {
 		if err := errors.Join(srv.Close(), relay.Close(), rt.Close()); err != nil {
 			logger.Error("close users service", "error", err)
@@ -152,9 +165,15 @@ func (u *Users) WatchBacklog(ctx context.Context) error {
 // stops the relay and the router, whose handlers in flight finish; each step is
 // bounded by Settings.ShutdownTimeout.
 func (u *Users) Run(ctx context.Context) error {
-	return runStages(ctx, u.Obs.Health.Drain,
-		[]server.Runner{u.HTTP.Run},
-		[]server.Runner{u.Relay.Run, u.Router.Run, u.WatchBacklog})
+	return service.Run(ctx, service.Config{
+		Drain:       u.Obs.Health.Drain,
+		StopTimeout: u.shutdownTimeout,
+		Logger:      u.logger,
+		Stages: []service.Stage{
+			{Name: "http", Runners: []server.Runner{u.HTTP.Run}},
+			{Name: "handlers", Runners: []server.Runner{u.Relay.Run, u.Router.Run, u.WatchBacklog}},
+		},
+	})
 }
 
 // Mailer runs the email handlers and, when HTTP is set, serves its metrics and
@@ -169,8 +188,9 @@ type Mailer struct {
 
 	// smtpCheck is the readiness check of the SMTP server; nil for a sender that
 	// cannot be pinged.
-	smtpCheck func(context.Context) error
-	logger    *slog.Logger
+	smtpCheck       func(context.Context) error
+	shutdownTimeout time.Duration
+	logger          *slog.Logger
 }
 
 // SMTPCheckTTL is how long the mailer's readiness keeps the result of connecting to
@@ -184,10 +204,10 @@ type pinger interface {
 
 // NewMailer assembles the mailer: the email handlers sending through sender and
 // publishing mail.sent on the bus, verification links starting with s.PublicURL
-// (required here; Build and ProvideMailer fill it in). A sender that can be pinged (SMTP)
+// (required here; ProvideMailerBesideUsers and ProvideMailer fill it in). A sender that can be pinged (SMTP)
 // joins the readiness checks as "smtp", connecting at most once per SMTPCheckTTL; every
 // email sent is logged. It serves no HTTP (see ProvideMailer).
-func NewMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *account.Service, sender mail.Sender, o *observability.Observability, logger *slog.Logger) (*Mailer, func(), error) {
+func NewMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *account.Service, record *idempotency.Store, sender mail.Sender, o *observability.Observability, logger *slog.Logger) (*Mailer, func(), error) {
 	if s.PublicURL == "" {
 		return nil, nil, errors.New("mailer: no public URL for verification links")
 	}
@@ -209,13 +229,13 @@ func NewMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *account.Ser
 	rt, err := router.New(router.Config{Topology: topo, Bus: b, Logger: logger,
 		CloseTimeout: s.ShutdownTimeout, Instruments: o.Instruments(),
 		Handlers: []router.Handler{
-			mailer.NewSendVerificationEmail(mailer.VerificationEmail{Users: svc, Sender: sender, Events: events, PublicURL: s.PublicURL}),
-			mailer.NewSendWelcomeEmail(mailer.WelcomeEmail{Users: svc, Sender: sender, Events: events}),
+			mailer.NewSendVerificationEmail(mailer.VerificationEmail{Users: svc, Record: record, Sender: sender, Events: events, PublicURL: s.PublicURL}),
+			mailer.NewSendWelcomeEmail(mailer.WelcomeEmail{Record: record, Sender: sender, Events: events}),
 		}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("mailer: %w", err)
 	}
-	return &Mailer{Router: rt, Obs: o, smtpCheck: smtpCheck, logger: logger}, func() {
+	return &Mailer{Router: rt, Obs: o, smtpCheck: smtpCheck, shutdownTimeout: s.ShutdownTimeout, logger: logger}, func() {
 		if err := rt.Close(); err != nil {
 			logger.Error("close mailer", "error", err)
 		}
@@ -226,7 +246,7 @@ func NewMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *account.Ser
 // its readiness checks, and an HTTP server on Settings.HTTPAddr serving only
 // /metrics, /healthz and /readyz. Without Settings.PublicURL, verification links point
 // at the users service's default address (DefaultHTTPAddr), not the mailer's own.
-func ProvideMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *account.Service, store *account.Store, sender mail.Sender, o *observability.Observability, logger *slog.Logger) (*Mailer, func(), error) {
+func ProvideMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *account.Service, record *idempotency.Store, store *account.Store, sender mail.Sender, o *observability.Observability, logger *slog.Logger) (*Mailer, func(), error) {
 	if err := o.Health.Add(health.DB("users", store.DB())); err != nil {
 		return nil, nil, fmt.Errorf("mailer: %w", err)
 	}
@@ -235,7 +255,7 @@ func ProvideMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *account
 		return nil, nil, fmt.Errorf("mailer: %w", err)
 	}
 	s.PublicURL = base
-	m, closeMailer, err := NewMailer(s, topo, b, svc, sender, o, logger)
+	m, closeMailer, err := NewMailer(s, topo, b, svc, record, sender, o, logger)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -261,11 +281,11 @@ func ProvideMailer(s Settings, topo *topology.Topology, b *bus.Bus, svc *account
 // HTTP server, if any, stops last so that /readyz answers "draining" meanwhile. At the
 // start it checks the SMTP server once and logs whether emails can go out.
 func (m *Mailer) Run(ctx context.Context) error {
-	stages := [][]server.Runner{{m.Router.Run, m.checkSMTP}}
+	stages := []service.Stage{{Name: "handlers", Runners: []server.Runner{m.Router.Run, m.checkSMTP}}}
 	if m.HTTP != nil {
-		stages = append(stages, []server.Runner{m.HTTP.Run})
+		stages = append(stages, service.Stage{Name: "http", Runners: []server.Runner{m.HTTP.Run}})
 	}
-	return runStages(ctx, m.Obs.Health.Drain, stages...)
+	return service.Run(ctx, service.Config{Drain: m.Obs.Health.Drain, StopTimeout: m.shutdownTimeout, Logger: m.logger, Stages: stages})
 }
 
 // checkSMTP checks the SMTP server once, bounded by health.DefaultTimeout, and logs a

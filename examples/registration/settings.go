@@ -12,7 +12,7 @@ import (
 
 	"github.com/millrace/millrace/examples/registration/account"
 	"github.com/millrace/millrace/internal/outbox"
-	"github.com/millrace/millrace/internal/server"
+	"github.com/millrace/millrace/internal/service"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -32,7 +32,8 @@ type Settings struct {
 	// outbox transport the topology gives users.registered.
 	DatabaseDSN string
 	// HTTPAddr is the users API address, or the mailer's metrics and health address
-	// (MILLRACE_HTTP_ADDR, default :8081; cmd/mailer defaults to :8082).
+	// (service.Settings.HTTPAddr: MILLRACE_HTTP_ADDR, default :8081; cmd/mailer
+	// defaults to :8082).
 	HTTPAddr string
 	// SMTPAddr is the SMTP server (MILLRACE_SMTP_ADDR, default 127.0.0.1:1025).
 	SMTPAddr string
@@ -58,16 +59,17 @@ type Settings struct {
 	// Argon2 are the password hash costs (default users.DefaultArgon2).
 	Argon2 account.Argon2Params
 	// ShutdownTimeout bounds each step of a graceful shutdown: the HTTP requests in
-	// flight, then the handlers in flight (MILLRACE_SHUTDOWN_TIMEOUT, default 15s).
+	// flight, then the handlers in flight (service.Settings.ShutdownTimeout:
+	// MILLRACE_SHUTDOWN_TIMEOUT, default 15s).
 	ShutdownTimeout time.Duration
 }
 
 // FromEnv reads Settings from the environment through getenv, with defaults for what
 // is unset.
 func FromEnv(getenv func(string) string) (Settings, error) {
+	common, cerr := service.FromEnv(getenv, service.Defaults{HTTPAddr: DefaultHTTPAddr})
 	s := Settings{
 		DatabaseDSN:    getenv("MILLRACE_DATABASE_DSN"),
-		HTTPAddr:       or(getenv("MILLRACE_HTTP_ADDR"), DefaultHTTPAddr),
 		SMTPAddr:       or(getenv("MILLRACE_SMTP_ADDR"), DefaultSMTPAddr),
 		From:           or(getenv("MILLRACE_MAIL_FROM"), DefaultFrom),
 		PublicURL:      strings.TrimSpace(getenv("MILLRACE_PUBLIC_URL")),
@@ -77,12 +79,10 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		OutboxInFlight: outbox.DefaultInFlight,
 		TokenTTL:       account.DefaultTokenTTL,
 		Argon2:         account.DefaultArgon2,
-
-		ShutdownTimeout: server.DefaultShutdownTimeout,
 	}
-	var errs []error
-	for key, dst := range map[string]*time.Duration{"MILLRACE_OUTBOX_POLL_INTERVAL": &s.OutboxPoll, "MILLRACE_TOKEN_TTL": &s.TokenTTL,
-		"MILLRACE_SHUTDOWN_TIMEOUT": &s.ShutdownTimeout} {
+	s.UseCommon(common)
+	errs := []error{cerr}
+	for key, dst := range map[string]*time.Duration{"MILLRACE_OUTBOX_POLL_INTERVAL": &s.OutboxPoll, "MILLRACE_TOKEN_TTL": &s.TokenTTL} {
 		if v := getenv(key); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
@@ -101,6 +101,12 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		}
 	}
 	return s, errors.Join(errs...)
+}
+
+// UseCommon sets the settings every binary shares (service.Settings) that the
+// registration services use: the HTTP address and the shutdown timeout.
+func (s *Settings) UseCommon(c service.Settings) {
+	s.HTTPAddr, s.ShutdownTimeout = c.HTTPAddr, c.ShutdownTimeout
 }
 
 func or(v, def string) string {

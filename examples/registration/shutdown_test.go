@@ -52,7 +52,7 @@ func (p *process) stop() error {
 func serviceParts(t testing.TB, ctx context.Context, name observability.ServiceName, topo *topology.Topology, s registration.Settings, p *process) (*observability.Observability, *registration.App) {
 	t.Helper()
 	logger := testLogger(t).With("process", string(name))
-	o, closeObs, err := observability.Provide(ctx, name, logger)
+	o, closeObs, err := observability.Provide(ctx, name, topo, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +67,10 @@ func serviceParts(t testing.TB, ctx context.Context, name observability.ServiceN
 		t.Fatal(err)
 	}
 	p.close = append(p.close, closeStore)
+	record, err := registration.ProvideRecord(ctx, store)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ob, err := registration.ProvideOutbox(ctx, store, s, o, logger)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +79,7 @@ func serviceParts(t testing.TB, ctx context.Context, name observability.ServiceN
 	if err != nil {
 		t.Fatal(err)
 	}
-	return o, &registration.App{Obs: o, Bus: b, Store: store, Outbox: ob, Service: svc}
+	return o, &registration.App{Obs: o, Bus: b, Store: store, Record: record, Outbox: ob, Service: svc}
 }
 
 // startUsersProcess runs the users service as cmd/users does.
@@ -85,7 +89,7 @@ func startUsersProcess(t testing.TB, topo *topology.Topology, s registration.Set
 	p := &process{cancel: cancel, done: make(chan error, 1)}
 	t.Cleanup(func() { _ = p.stop() })
 	o, a := serviceParts(t, ctx, "users", topo, s, p)
-	u, closeUsers, err := registration.NewUsers(s, topo, a.Bus, a.Service, a.Outbox, a.Store, o, testLogger(t))
+	u, closeUsers, err := registration.NewUsers(s, topo, a.Bus, a.Service, a.Record, a.Outbox, a.Store, o, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +107,7 @@ func startMailerProcess(t testing.TB, topo *topology.Topology, s registration.Se
 	p := &process{cancel: cancel, done: make(chan error, 1)}
 	t.Cleanup(func() { _ = p.stop() })
 	o, a := serviceParts(t, ctx, "mailer", topo, s, p)
-	m, closeMailer, err := registration.ProvideMailer(s, topo, a.Bus, a.Service, a.Store, sender, o, testLogger(t))
+	m, closeMailer, err := registration.ProvideMailer(s, topo, a.Bus, a.Service, a.Record, a.Store, sender, o, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,9 @@ import (
 
 // VerificationEmail is what send-verification-email needs.
 type VerificationEmail struct {
-	Users  *account.Service
+	Users *account.Service
+	// Record is the processed-message record of the users database.
+	Record *idempotency.Store
 	Sender mail.Sender
 	Events Publisher
 	// PublicURL is the base URL of the users API the link points to.
@@ -33,7 +35,7 @@ type VerificationEmail struct {
 // can be clicked; the processed-message record is written in a transaction that commits
 // only after the SMTP server accepted the email, so a failed send is retried (with a
 // fresh token; the unsent one expires unused), and a record whose commit fails after
-// the email was accepted is written again on its own (users.Store.OnceExternal). A
+// the email was accepted is written again on its own (idempotency.Store.OnceExternal). A
 // message already processed is skipped before a token is issued. The email's
 // Message-ID is derived from the message id and the handler (emailMessageID), so a
 // copy that is still sent twice is recognisable. mail.sent is published after the
@@ -46,12 +48,11 @@ func NewSendVerificationEmail(d VerificationEmail) *event.Handler {
 		if err != nil {
 			return err
 		}
-		store := d.Users.Store()
-		if done, err := store.Processed(ctx, SendVerificationEmail, id); err != nil || done {
+		if done, err := d.Record.Processed(ctx, SendVerificationEmail, id); err != nil || done {
 			return err
 		}
 		var token string
-		err = store.InTx(ctx, func(tx *sql.Tx) error {
+		err = d.Users.Store().InTx(ctx, func(tx *sql.Tx) error {
 			token, err = d.Users.IssueToken(ctx, tx, ev.UserID)
 			return err
 		})
@@ -68,7 +69,7 @@ func NewSendVerificationEmail(d VerificationEmail) *event.Handler {
 			UserID:        ev.UserID,
 			MessageID:     emailMessageID(SendVerificationEmail, id),
 		}
-		sent, err := store.OnceExternal(ctx, SendVerificationEmail, id, func(ctx context.Context) error {
+		sent, err := d.Record.OnceExternal(ctx, SendVerificationEmail, id, func(ctx context.Context) error {
 			return d.Sender.Send(ctx, m)
 		})
 		if err != nil || !sent {

@@ -15,7 +15,8 @@ import (
 
 // WelcomeEmail is what send-welcome-email needs.
 type WelcomeEmail struct {
-	Users  *account.Service
+	// Record is the processed-message record of the users database.
+	Record *idempotency.Store
 	Sender mail.Sender
 	Events Publisher
 }
@@ -37,7 +38,7 @@ func NewSendWelcomeEmail(d WelcomeEmail) *event.Handler {
 			UserID:        ev.UserID,
 			MessageID:     emailMessageID(SendWelcomeEmail, id),
 		}
-		sent, err := d.Users.Store().OnceExternal(ctx, SendWelcomeEmail, id, func(ctx context.Context) error {
+		sent, err := d.Record.OnceExternal(ctx, SendWelcomeEmail, id, func(ctx context.Context) error {
 			return d.Sender.Send(ctx, m)
 		})
 		if err != nil || !sent {

@@ -12,14 +12,15 @@ import (
 
 // NewUpdateUserStats returns the handler of users.* that counts registered users
 // (total_users) and verified ones (active_users). The counter and the processed-message
-// record change in one transaction, so a redelivery never counts twice.
-func NewUpdateUserStats(svc *account.Service) (*event.Handler, error) {
+// record (of the users database) change in one transaction, so a redelivery never
+// counts twice.
+func NewUpdateUserStats(svc *account.Service, record *idempotency.Store) (*event.Handler, error) {
 	count := func(ctx context.Context, stat string) error {
 		id, err := idempotency.MessageID(ctx)
 		if err != nil {
 			return err
 		}
-		_, err = svc.Store().Once(ctx, UpdateUserStats, id, func(tx *sql.Tx) error {
+		_, err = record.Once(ctx, UpdateUserStats, id, func(tx *sql.Tx) error {
 			return svc.IncrementStat(ctx, tx, stat, 1)
 		})
 		return err

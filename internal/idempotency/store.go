@@ -9,14 +9,12 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
 
 	"github.com/millrace/millrace/internal/migrate"
-	"github.com/millrace/millrace/topology"
+	"github.com/millrace/millrace/internal/sqldb"
 )
 
 // DefaultTable is the table of the processed-message record.
@@ -28,7 +26,8 @@ const DefaultRecordTimeout = 15 * time.Second
 
 // Config configures a Store.
 type Config struct {
-	// Dialect is topology.DialectPostgres, DialectMySQL or DialectSQLite. Required.
+	// Dialect is the database's dialect, as the topology names it (sqldb.Postgres,
+	// MySQL or SQLite). Required.
 	Dialect string
 	// Table holds the record (default DefaultTable). Its schema version is kept in
 	// <Table>_migrations.
@@ -53,12 +52,10 @@ var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 // Validate reports every problem of the config.
 func (c Config) Validate() error {
 	var errs []error
-	switch c.Dialect {
-	case topology.DialectPostgres, topology.DialectMySQL, topology.DialectSQLite:
-	case "":
+	if c.Dialect == "" {
 		errs = append(errs, errors.New("missing Dialect"))
-	default:
-		errs = append(errs, fmt.Errorf("dialect %q not supported (postgres, mysql or sqlite)", c.Dialect))
+	} else if _, err := sqldb.ParseDialect(c.Dialect); err != nil {
+		errs = append(errs, err)
 	}
 	if !identifier.MatchString(c.Table) {
 		errs = append(errs, fmt.Errorf("table %q: want letters, digits and _, at most 63", c.Table))
@@ -70,7 +67,6 @@ func (c Config) Validate() error {
 // message. It does not own the database handle.
 type Store struct {
 	db            *sql.DB
-	dialect       string
 	table         string
 	recordTimeout time.Duration
 	insert        string
@@ -104,48 +100,24 @@ func New(ctx context.Context, db *sql.DB, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("idempotency: create table %s: %w", cfg.Table, err)
 	}
-	s := &Store{db: db, dialect: cfg.Dialect, table: cfg.Table, recordTimeout: cfg.RecordTimeout}
-	t := s.quote(cfg.Table)
-	if cfg.Dialect == topology.DialectMySQL {
+	s := &Store{db: db, table: cfg.Table, recordTimeout: cfg.RecordTimeout}
+	d := sqldb.Dialect(cfg.Dialect)
+	t := d.Quote(cfg.Table)
+	if d == sqldb.MySQL {
 		// Updating a column to its own value changes no row: RowsAffected is 0 for a
 		// record that exists, as with ON CONFLICT DO NOTHING.
 		s.insert = `INSERT INTO ` + t + ` (handler, message_id, processed_at) VALUES (?, ?, ?)
 			ON DUPLICATE KEY UPDATE handler = handler`
 	} else {
-		s.insert = s.q(`INSERT INTO ` + t + ` (handler, message_id, processed_at) VALUES (?, ?, ?)
+		s.insert = d.Rebind(`INSERT INTO ` + t + ` (handler, message_id, processed_at) VALUES (?, ?, ?)
 			ON CONFLICT (handler, message_id) DO NOTHING`)
 	}
-	s.selectOne = s.q(`SELECT COUNT(*) FROM ` + t + ` WHERE handler = ? AND message_id = ?`)
+	s.selectOne = d.Rebind(`SELECT COUNT(*) FROM ` + t + ` WHERE handler = ? AND message_id = ?`)
 	return s, nil
 }
 
 // Table returns the name of the record's table.
 func (s *Store) Table() string { return s.table }
-
-func (s *Store) quote(name string) string {
-	if s.dialect == topology.DialectMySQL {
-		return "`" + name + "`"
-	}
-	return `"` + name + `"`
-}
-
-// q rewrites the "?" placeholders of query for the dialect.
-func (s *Store) q(query string) string {
-	if s.dialect != topology.DialectPostgres {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
 
 // execer is a transaction or a connection.
 type execer interface {

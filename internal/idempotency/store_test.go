@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/millrace/millrace/internal/idempotency"
+	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/internal/testenv"
-	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -24,11 +24,7 @@ type database struct {
 func databases() []database {
 	open := func(t *testing.T, dialect, dsn string) *sql.DB {
 		t.Helper()
-		schema, err := transport.NewSQLSchema(dialect)
-		if err != nil {
-			t.Fatal(err)
-		}
-		db, err := sql.Open(schema.Driver, dsn)
+		db, err := sqldb.Open(sqldb.Dialect(dialect), dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,7 +33,7 @@ func databases() []database {
 	}
 	return []database{
 		{topology.DialectSQLite, func(t *testing.T) *sql.DB {
-			return open(t, topology.DialectSQLite, transport.SQLiteDSN(filepath.Join(t.TempDir(), "record.db")))
+			return open(t, topology.DialectSQLite, filepath.Join(t.TempDir(), "record.db"))
 		}},
 		{topology.DialectPostgres, func(t *testing.T) *sql.DB {
 			return open(t, topology.DialectPostgres, testenv.PostgresSchema(t))

@@ -34,6 +34,9 @@ type Config struct {
 	Logger *slog.Logger
 	// HealthTimeout bounds each readiness check (default health.DefaultTimeout).
 	HealthTimeout time.Duration
+	// Topology, when it has a trace section, gives the service a delivery log in the
+	// store it names. Optional.
+	Topology *topology.Topology
 }
 
 // Observability is the metrics, tracing and health of one service, and its delivery
@@ -42,8 +45,9 @@ type Observability struct {
 	Metrics *metrics.Metrics
 	Tracing *tracing.Tracing
 	Health  *health.Health
-	// DeliveryLog records publishes and handler outcomes for `millrace trace`; OpenBus
-	// opens it when the topology names a trace store, else it stays nil.
+	// DeliveryLog records publishes and handler outcomes for `millrace trace`; New
+	// opens it when Config.Topology names a trace store, else it is nil. The methods
+	// below may be called in any order.
 	DeliveryLog *deliverylog.Log
 
 	service string
@@ -51,7 +55,8 @@ type Observability struct {
 }
 
 // New builds the metrics registry, tracing (off unless the environment configures
-// an OTLP endpoint) and an empty set of readiness checks.
+// an OTLP endpoint), an empty set of readiness checks and, when the topology names a
+// trace store, the delivery log.
 func New(ctx context.Context, cfg Config) (*Observability, error) {
 	if cfg.Service == "" {
 		return nil, errors.New("observability: missing Service")
@@ -72,7 +77,15 @@ func New(ctx context.Context, cfg Config) (*Observability, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Observability{Metrics: m, Tracing: tr, Health: h, service: cfg.Service, logger: logger}, nil
+	o := &Observability{Metrics: m, Tracing: tr, Health: h, service: cfg.Service, logger: logger}
+	if cfg.Topology != nil && cfg.Topology.Trace != nil {
+		dl, err := deliverylog.Open(context.WithoutCancel(ctx), deliverylog.Config{Topology: cfg.Topology, Logger: logger})
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("observability: %w", err), tr.Shutdown(ctx))
+		}
+		o.DeliveryLog = dl
+	}
+	return o, nil
 }
 
 // PublisherDecorators are the decorators for bus.Options.PublisherDecorators:
@@ -81,8 +94,8 @@ func (o *Observability) PublisherDecorators() []message.PublisherDecorator {
 	return []message.PublisherDecorator{o.Metrics.DecoratePublisher, o.Tracing.DecoratePublisher}
 }
 
-// Instruments are the instruments for router.Config.Instruments (the delivery log's
-// too once OpenBus opened it).
+// Instruments are the instruments for router.Config.Instruments, the delivery log's
+// included.
 func (o *Observability) Instruments() []router.Instrument {
 	ins := []router.Instrument{o.Metrics, o.Tracing}
 	if o.DeliveryLog != nil {
@@ -102,7 +115,7 @@ func (o *Observability) Register(mux *http.ServeMux) {
 }
 
 // HTTPMiddleware traces the requests next serves and, with a delivery log, records
-// them as the roots of their flows. Call it after OpenBus.
+// them as the roots of their flows.
 func (o *Observability) HTTPMiddleware(next http.Handler) http.Handler {
 	if o.DeliveryLog != nil {
 		next = o.DeliveryLog.HTTPMiddleware(o.service, next)
@@ -110,16 +123,9 @@ func (o *Observability) HTTPMiddleware(next http.Handler) http.Handler {
 	return o.Tracing.HTTPMiddleware(next)
 }
 
-// OpenBus opens the bus of topo with the publisher decorators and adds a readiness
-// check per transport.
+// OpenBus opens the bus of topo with the publisher decorators (the delivery log's
+// included) and adds a readiness check per transport.
 func (o *Observability) OpenBus(topo *topology.Topology, opts bus.Options) (*bus.Bus, error) {
-	if topo.Trace != nil && o.DeliveryLog == nil {
-		dl, err := deliverylog.Open(context.Background(), deliverylog.Config{Topology: topo, Logger: o.logger})
-		if err != nil {
-			return nil, fmt.Errorf("observability: %w", err)
-		}
-		o.DeliveryLog = dl
-	}
 	opts.PublisherDecorators = append(opts.PublisherDecorators, o.PublisherDecorators()...)
 	if o.DeliveryLog != nil {
 		opts.PublisherDecorators = append(opts.PublisherDecorators, o.DeliveryLog.DecoratePublisher)

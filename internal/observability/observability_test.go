@@ -119,13 +119,10 @@ func (handler) Name() string                               { return "work" }
 func (h handler) HandleMessage(msg *message.Message) error { return h.fn(msg) }
 
 // TestDeliveryLogFromTopology: a topology with a trace section gets a delivery log
-// through OpenBus: publishes and outcomes are recorded, and /trace/{id} serves the tree.
+// from New, whatever the order of the other calls: publishes and outcomes are
+// recorded, and /trace/{id} serves the tree.
 func TestDeliveryLogFromTopology(t *testing.T) {
 	ctx := context.Background()
-	o, err := observability.New(ctx, observability.Config{Service: "test", Getenv: func(string) string { return "" }})
-	if err != nil {
-		t.Fatal(err)
-	}
 	topo, err := topology.Parse("trace-test.yaml", []byte(`version: 1
 transports:
   mem: {kind: gochannel}
@@ -139,18 +136,25 @@ trace: {store: db}
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := o.OpenBus(topo, bus.Options{})
+	o, err := observability.New(ctx, observability.Config{Service: "test", Getenv: func(string) string { return "" }, Topology: topo})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o.DeliveryLog == nil {
 		t.Fatal("no delivery log opened for a topology with a trace section")
 	}
-	handled := make(chan struct{}, 1)
-	r := routertest.Start(t, router.Config{Topology: topo, Bus: b, Instruments: o.Instruments(), CloseTimeout: 10 * time.Second,
-		Handlers: []router.Handler{handler{func(*message.Message) error { handled <- struct{}{}; return nil }}}})
+	// The HTTP routes and the instruments are taken before the bus is opened: the
+	// order does not matter.
 	mux := http.NewServeMux()
 	o.Register(mux)
+	instruments := o.Instruments()
+	b, err := o.OpenBus(topo, bus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handled := make(chan struct{}, 1)
+	r := routertest.Start(t, router.Config{Topology: topo, Bus: b, Instruments: instruments, CloseTimeout: 10 * time.Second,
+		Handlers: []router.Handler{handler{func(*message.Message) error { handled <- struct{}{}; return nil }}}})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 

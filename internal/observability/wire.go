@@ -17,10 +17,10 @@ type ServiceName string
 // bus.ProviderSet.
 var ProviderSet = wire.NewSet(Provide, ProvideBus)
 
-// Provide builds the service's observability for wire injectors; the cleanup flushes
-// the last spans and logs a failure.
-func Provide(ctx context.Context, name ServiceName, logger *slog.Logger) (*Observability, func(), error) {
-	o, err := New(ctx, Config{Service: string(name), Logger: logger})
+// Provide builds the service's observability for wire injectors, with the delivery
+// log of topo's trace section; the cleanup flushes the last spans and logs a failure.
+func Provide(ctx context.Context, name ServiceName, topo *topology.Topology, logger *slog.Logger) (*Observability, func(), error) {
+	o, err := New(ctx, Config{Service: string(name), Logger: logger, Topology: topo})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -49,15 +49,13 @@ type Defaults struct {
 type Flags struct {
 	fs       *flag.FlagSet
 	defaults Defaults
-
-	topology string
 }
 
 // RegisterFlags adds -topology, -http-addr, -log-level and -shutdown-timeout to fs.
 // Call Resolve once fs is parsed.
 func RegisterFlags(fs *flag.FlagSet, d Defaults) *Flags {
 	f := &Flags{fs: fs, defaults: d}
-	fs.StringVar(&f.topology, "topology", "", fmt.Sprintf("topology profile name or YAML file (%s; default %s)", config.EnvTopology, config.SourceOf("", nil, d.Topology)))
+	fs.String("topology", "", fmt.Sprintf("topology profile name or YAML file (%s; default %s)", config.EnvTopology, config.SourceOf("", nil, d.Topology)))
 	fs.String("http-addr", "", fmt.Sprintf("HTTP listen address (%s; default %s)", EnvHTTPAddr, d.HTTPAddr))
 	fs.String("log-level", "", fmt.Sprintf("debug, info, warn or error (%s; default info)", EnvLogLevel))
 	fs.Duration("shutdown-timeout", 0, fmt.Sprintf("bound of each graceful shutdown step (%s; default %s)", EnvShutdownTimeout, server.DefaultShutdownTimeout))
@@ -68,11 +66,23 @@ func RegisterFlags(fs *flag.FlagSet, d Defaults) *Flags {
 // environment variable read through getenv, else the default. It reports every
 // malformed value.
 func (f *Flags) Resolve(getenv func(string) string) (Settings, error) {
-	set := map[string]bool{}
-	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	given := map[string]string{}
+	f.fs.Visit(func(fl *flag.Flag) { given[fl.Name] = fl.Value.String() })
+	return resolve(given, getenv, f.defaults)
+}
+
+// FromEnv returns the settings of a binary or command that has no flags for them: each
+// environment variable read through getenv, else the default.
+func FromEnv(getenv func(string) string, d Defaults) (Settings, error) {
+	return resolve(nil, getenv, d)
+}
+
+// resolve picks each setting from the flags given (by name), else the environment,
+// else d.
+func resolve(given map[string]string, getenv func(string) string, d Defaults) (Settings, error) {
 	value := func(name, env, def string) string {
-		if set[name] {
-			return f.fs.Lookup(name).Value.String()
+		if v, ok := given[name]; ok {
+			return v
 		}
 		if v := strings.TrimSpace(getenv(env)); v != "" {
 			return v
@@ -80,18 +90,18 @@ func (f *Flags) Resolve(getenv func(string) string) (Settings, error) {
 		return def
 	}
 	s := Settings{
-		Topology:        config.SourceOf(f.topology, getenv, f.defaults.Topology),
-		HTTPAddr:        value("http-addr", EnvHTTPAddr, f.defaults.HTTPAddr),
+		Topology:        config.SourceOf(given["topology"], getenv, d.Topology),
+		HTTPAddr:        value("http-addr", EnvHTTPAddr, d.HTTPAddr),
 		ShutdownTimeout: server.DefaultShutdownTimeout,
 	}
 	var errs []error
-	if err := s.LogLevel.UnmarshalText([]byte(value("log-level", EnvLogLevel, "info"))); err != nil {
-		errs = append(errs, fmt.Errorf("log level: %w", err))
+	if v := value("log-level", EnvLogLevel, "info"); s.LogLevel.UnmarshalText([]byte(v)) != nil {
+		errs = append(errs, fmt.Errorf("log level %q: want debug, info, warn or error", v))
 	}
 	if v := value("shutdown-timeout", EnvShutdownTimeout, ""); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("shutdown timeout %q: want a positive duration such as 15s", v))
+			errs = append(errs, fmt.Errorf("shutdown timeout %q (%s): want a positive duration such as 15s", v, EnvShutdownTimeout))
 		} else {
 			s.ShutdownTimeout = d
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/millrace/millrace/examples/registration/account"
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/idempotency"
 	"github.com/millrace/millrace/internal/outbox"
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/topology"
@@ -161,25 +162,31 @@ func TestRegisterAndVerify(t *testing.T) {
 	}
 }
 
-func TestOnceRunsOncePerHandler(t *testing.T) {
+// TestStatsCountOncePerMessage checks that a counter changed in the transaction of the
+// processed-message record counts each message once per handler.
+func TestStatsCountOncePerMessage(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			svc, _ := mustService(t, b, &clock{t: time.Now()})
 			ctx := context.Background()
+			record, err := idempotency.New(ctx, svc.Store().DB(), idempotency.Config{Dialect: svc.Store().Dialect()})
+			if err != nil {
+				t.Fatal(err)
+			}
 			runs := 0
 			fn := func(tx *sql.Tx) error { runs++; return svc.IncrementStat(ctx, tx, account.StatTotalUsers, 1) }
 			failing := func(*sql.Tx) error { return errors.New("smtp down") }
 
-			if ran, err := svc.Store().Once(ctx, "h", "m1", failing); err == nil || ran {
+			if ran, err := record.Once(ctx, "h", "m1", failing); err == nil || ran {
 				t.Errorf("failing fn: ran %v err %v", ran, err)
 			}
 			for i := 0; i < 2; i++ {
-				if _, err := svc.Store().Once(ctx, "h", "m1", fn); err != nil {
+				if _, err := record.Once(ctx, "h", "m1", fn); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if _, err := svc.Store().Once(ctx, "other", "m1", fn); err != nil {
+			if _, err := record.Once(ctx, "other", "m1", fn); err != nil {
 				t.Fatal(err)
 			}
 			if runs != 2 {

@@ -1,6 +1,7 @@
 -- The users database as it was before migrations were versioned; IF NOT EXISTS lets a
 -- database created then adopt this version. Times are Unix microseconds (BIGINT), so
--- PostgreSQL and SQLite compare them alike.
+-- PostgreSQL and SQLite compare them alike. The processed-message record
+-- (processed_messages), once created here too, is internal/idempotency's.
 
 -- +goose Up
 CREATE TABLE IF NOT EXISTS users (
@@ -20,12 +21,6 @@ CREATE TABLE IF NOT EXISTS verification_tokens (
 	used_at BIGINT,
 	correlation_id TEXT NOT NULL DEFAULT ''
 );
-CREATE TABLE IF NOT EXISTS processed_messages (
-	handler TEXT NOT NULL,
-	message_id TEXT NOT NULL,
-	processed_at BIGINT NOT NULL,
-	PRIMARY KEY (handler, message_id)
-);
 CREATE TABLE IF NOT EXISTS user_stats (
 	name TEXT PRIMARY KEY,
 	value BIGINT NOT NULL
@@ -33,6 +28,5 @@ CREATE TABLE IF NOT EXISTS user_stats (
 
 -- +goose Down
 DROP TABLE user_stats;
-DROP TABLE processed_messages;
 DROP TABLE verification_tokens;
 DROP TABLE users;
