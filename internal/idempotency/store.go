@@ -73,6 +73,9 @@ type Store struct {
 	selectOne     string
 }
 
+// migrations are the record's schema versions: one SQL for PostgreSQL and SQLite
+// (standard), one for MySQL; add a file 0000N_what.sql to each to change it.
+//
 //go:embed migrations
 var migrations embed.FS
 
@@ -87,7 +90,11 @@ func New(ctx context.Context, db *sql.DB, cfg Config) (*Store, error) {
 	if db == nil {
 		return nil, errors.New("idempotency: nil database")
 	}
-	fsys, err := fs.Sub(migrations, "migrations/"+cfg.Dialect)
+	dir := "migrations/standard"
+	if cfg.Dialect == string(sqldb.MySQL) {
+		dir = "migrations/mysql"
+	}
+	fsys, err := fs.Sub(migrations, dir)
 	if err != nil {
 		return nil, fmt.Errorf("idempotency: %w", err)
 	}

@@ -54,6 +54,23 @@ func MustNew(tb testing.TB, db *sql.DB, cfg idempotency.Config) *idempotency.Sto
 	return s
 }
 
+// concurrently runs fn n times at once and reports each error.
+func concurrently(t *testing.T, n int, fn func() error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() { errs <- fn() })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 // countRows returns the rows of the effects table.
 func countRows(t *testing.T, db *sql.DB) int {
 	t.Helper()
@@ -136,28 +153,17 @@ func TestOnceConcurrentDeliveriesRunOnce(t *testing.T) {
 			var (
 				mu   sync.Mutex
 				runs int
-				wg   sync.WaitGroup
-				errs = make(chan error, 4)
 			)
-			for range 4 {
-				wg.Go(func() {
-					_, err := s.Once(context.Background(), "h", "m1", func(*sql.Tx) error {
-						mu.Lock()
-						runs++
-						mu.Unlock()
-						time.Sleep(20 * time.Millisecond)
-						return nil
-					})
-					errs <- err
+			concurrently(t, 4, func() error {
+				_, err := s.Once(context.Background(), "h", "m1", func(*sql.Tx) error {
+					mu.Lock()
+					runs++
+					mu.Unlock()
+					time.Sleep(20 * time.Millisecond)
+					return nil
 				})
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				if err != nil {
-					t.Error(err)
-				}
-			}
+				return err
+			})
 			if runs != 1 {
 				t.Errorf("runs = %d, want 1", runs)
 			}
@@ -202,21 +208,10 @@ func TestNewConcurrently(t *testing.T) {
 		t.Run(d.dialect, func(t *testing.T) {
 			t.Parallel()
 			db := d.open(t)
-			var wg sync.WaitGroup
-			errs := make(chan error, 4)
-			for range 4 {
-				wg.Go(func() {
-					_, err := idempotency.New(context.Background(), db, idempotency.Config{Dialect: d.dialect, Table: "handled"})
-					errs <- err
-				})
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				if err != nil {
-					t.Error(err)
-				}
-			}
+			concurrently(t, 4, func() error {
+				_, err := idempotency.New(context.Background(), db, idempotency.Config{Dialect: d.dialect, Table: "handled"})
+				return err
+			})
 		})
 	}
 }
