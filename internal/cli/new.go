@@ -26,10 +26,10 @@ func newNewCommand() *cobra.Command {
 func newNewServiceCommand(dir *string) *cobra.Command {
 	return &cobra.Command{
 		Use:   "service NAME",
-		Short: "Scaffold a service: internal/NAME (assembly, handler list, wire set) and cmd/NAME",
-		Long: `Service writes internal/<pkg>/ (the service assembly with its router and HTTP server,
-the Handlers list, the wire ProviderSet) and cmd/NAME/ (a thin main, its test and the wire
-injector). NAME is lowercase letters, digits and hyphens; <pkg> is NAME without hyphens.`,
+		Short: "Scaffold a service: examples/<pkg> (assembly, handler list, wire set, README), handlers/<pkg> and cmd/NAME",
+		Long: `Service writes examples/<pkg>/ (the service assembly with its router and HTTP server,
+the Handlers list, the wire ProviderSet and a README), handlers/<pkg>/ (its handler
+package) and cmd/NAME/ (a thin main, its test and the wire injector). NAME is lowercase letters, digits and hyphens; <pkg> is NAME without hyphens.`,
 		Example: `  millrace new service orders`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -51,15 +51,16 @@ func newNewHandlerCommand(dir *string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "handler NAME --event PKG.TYPE --topic TOPIC",
 		Short: "Scaffold a handler: its typed event, handler and test, and its topology entries",
-		Long: `Handler writes handlers/<name>.go and its test, adds the event type to internal/<pkg>
-(unless it exists), adds the topic (unless declared) and the handler entry to every
+		Long: `Handler writes handlers/<service>/<name>.go and its test, adds the event type to
+examples/<service>/<pkg> (unless it exists, there or as another examples/*/<pkg>), adds the topic (unless declared) and the handler entry to every
 profile in config/ in place (comments and order kept), and lists the handler in the
-service that runs it (--service; default: the service named like the event's package).
+service that runs it (--service; default: the service named like the event's package,
+else the only scaffolded service).
 
 A topic not declared in a profile needs a transport there: --transport NAME for every
 profile that declares NAME, --transport PROFILE=NAME for one profile, or --like TOPIC for
 the transport of an existing topic.`,
-		Example: `  millrace new handler ship-order --event orders.OrderPlaced --topic orders.placed --like mail.sent
+		Example: `  millrace new handler ship-order --service orders --event orders.OrderPlaced --topic orders.placed --like mail.sent
   millrace new handler audit --event orders.OrderPlaced --topic orders.placed --service audit`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -76,9 +77,9 @@ the transport of an existing topic.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Event, "event", "", "event type handled: PKG.Type (internal/PKG), or Type in the --service package")
+	f.StringVar(&o.Event, "event", "", "event type handled: PKG.Type (examples/<service>/PKG), or Type in the --service package")
 	f.StringVar(&o.Topic, "topic", "", "topic of the event (its EventName when the event is new)")
-	f.StringVar(&o.Service, "service", "", "service whose Handlers list (internal/<service>app) gets the handler (default: the service named like the event's package, if any)")
+	f.StringVar(&o.Service, "service", "", "service that runs the handler: handlers/<service> and the list in examples/<service>/handlers.go (default: the service named like the event's package, else the only scaffolded service)")
 	f.StringSliceVar(&o.Transports, "transport", nil, "transport of the topic where it is new: NAME or PROFILE=NAME (repeatable)")
 	f.StringVar(&o.Like, "like", "", "declare a new topic on the transport of this topic in each profile")
 	_ = cmd.MarkFlagRequired("event")
