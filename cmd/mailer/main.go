@@ -40,7 +40,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/millrace/millrace/examples/registration"
+	"github.com/millrace/millrace/examples/registration/mailer"
+	"github.com/millrace/millrace/examples/registration/setup"
 	"github.com/millrace/millrace/internal/service"
 )
 
@@ -55,14 +56,14 @@ func main() {
 var errFlags = errors.New("bad flags")
 
 // settings returns the mailer's settings from args, else the environment, else the
-// defaults; its HTTP address defaults to registration.DefaultMailerHTTPAddr. It
+// defaults; its HTTP address defaults to setup.DefaultMailerHTTPAddr. It
 // returns errFlags when fs has reported the args' problem on its output.
-func settings(fs *flag.FlagSet, args []string, getenv func(string) string) (registration.Settings, service.Settings, error) {
-	s, err := registration.FromEnv(getenv)
+func settings(fs *flag.FlagSet, args []string, getenv func(string) string) (setup.Settings, service.Settings, error) {
+	s, err := setup.FromEnv(getenv)
 	if err != nil {
 		return s, service.Settings{}, err
 	}
-	flags := service.RegisterFlags(fs, service.Defaults{HTTPAddr: registration.DefaultMailerHTTPAddr})
+	flags := service.RegisterFlags(fs, service.Defaults{HTTPAddr: setup.DefaultMailerHTTPAddr})
 	s.RegisterFlags(fs, "database-dsn", "smtp-addr", "from", "public-url", "token-ttl")
 	if err := fs.Parse(args); err != nil {
 		return s, service.Settings{}, errFlags
@@ -77,7 +78,7 @@ func settings(fs *flag.FlagSet, args []string, getenv func(string) string) (regi
 
 // run parses args and runs the mailer until ctx is done. ready, when not nil, receives
 // the mailer once its handlers consume.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(*registration.Mailer)) int {
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(*mailer.Mailer)) int {
 	fs := flag.NewFlagSet("mailer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	s, common, err := settings(fs, args, getenv)

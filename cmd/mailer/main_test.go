@@ -18,7 +18,8 @@ import (
 
 	"github.com/millrace/millrace/internal/testenv"
 
-	"github.com/millrace/millrace/examples/registration"
+	"github.com/millrace/millrace/examples/registration/mailer"
+	"github.com/millrace/millrace/examples/registration/setup"
 )
 
 func TestUsageErrors(t *testing.T) {
@@ -68,7 +69,7 @@ func startMailer(t *testing.T, smtpAddr string) (string, *testenv.Buffer, func()
 	dir := t.TempDir()
 	t.Setenv("MILLRACE_SQLITE_PATH", filepath.Join(dir, "m.db")) // read by the local profile
 	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan *registration.Mailer, 1)
+	ready := make(chan *mailer.Mailer, 1)
 	done := make(chan int, 1)
 	stderr := &testenv.Buffer{}
 	getenv := func(k string) string {
@@ -80,7 +81,7 @@ func startMailer(t *testing.T, smtpAddr string) (string, *testenv.Buffer, func()
 		}
 		return os.Getenv(k)
 	}
-	go func() { done <- run(ctx, nil, getenv, stderr, func(m *registration.Mailer) { ready <- m }) }()
+	go func() { done <- run(ctx, nil, getenv, stderr, func(m *mailer.Mailer) { ready <- m }) }()
 	select {
 	case m := <-ready:
 		if _, err := os.Stat(filepath.Join(dir, "m.db")); err != nil {
@@ -162,15 +163,15 @@ func TestNotReadyWithoutSMTP(t *testing.T) {
 }
 
 // TestDefaultHTTPAddr checks that the mailer's HTTP server defaults to
-// registration.DefaultMailerHTTPAddr, not the users service's address.
+// setup.DefaultMailerHTTPAddr, not the users service's address.
 func TestDefaultHTTPAddr(t *testing.T) {
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	s, _, err := settings(fs, nil, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.HTTPAddr != registration.DefaultMailerHTTPAddr {
-		t.Errorf("HTTPAddr %q, want %q", s.HTTPAddr, registration.DefaultMailerHTTPAddr)
+	if s.HTTPAddr != setup.DefaultMailerHTTPAddr {
+		t.Errorf("HTTPAddr %q, want %q", s.HTTPAddr, setup.DefaultMailerHTTPAddr)
 	}
 }
 

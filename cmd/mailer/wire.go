@@ -9,12 +9,13 @@ import (
 	"github.com/google/wire"
 
 	"github.com/millrace/millrace/config"
-	"github.com/millrace/millrace/examples/registration"
+	"github.com/millrace/millrace/examples/registration/mailer"
+	"github.com/millrace/millrace/examples/registration/setup"
 	"github.com/millrace/millrace/internal/observability"
 )
 
 // initMailer builds the mailer of the topology src names, sending over SMTP.
-func initMailer(ctx context.Context, src config.Source, s registration.Settings, logger *slog.Logger) (*registration.Mailer, func(), error) {
-	wire.Build(config.ProviderSet, observability.ProviderSet, wire.Value(observability.ServiceName("mailer")), registration.MailerSet)
+func initMailer(ctx context.Context, src config.Source, s setup.Settings, logger *slog.Logger) (*mailer.Mailer, func(), error) {
+	wire.Build(config.ProviderSet, observability.ProviderSet, wire.Value(observability.ServiceName("mailer")), mailer.Set)
 	return nil, nil, nil
 }

@@ -9,7 +9,8 @@ package main
 import (
 	"context"
 	"github.com/millrace/millrace/config"
-	"github.com/millrace/millrace/examples/registration"
+	"github.com/millrace/millrace/examples/registration/mailer"
+	"github.com/millrace/millrace/examples/registration/setup"
 	"github.com/millrace/millrace/internal/observability"
 	"log/slog"
 )
@@ -17,7 +18,7 @@ import (
 // Injectors from wire.go:
 
 // initMailer builds the mailer of the topology src names, sending over SMTP.
-func initMailer(ctx context.Context, src config.Source, s registration.Settings, logger *slog.Logger) (*registration.Mailer, func(), error) {
+func initMailer(ctx context.Context, src config.Source, s setup.Settings, logger *slog.Logger) (*mailer.Mailer, func(), error) {
 	topology, err := config.Load(src)
 	if err != nil {
 		return nil, nil, err
@@ -32,48 +33,48 @@ func initMailer(ctx context.Context, src config.Source, s registration.Settings,
 		cleanup()
 		return nil, nil, err
 	}
-	store, cleanup3, err := registration.ProvideStore(ctx, topology, s, logger)
+	store, cleanup3, err := setup.ProvideStore(ctx, topology, s, logger)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	outbox, err := registration.ProvideOutbox(ctx, store, s, observabilityObservability, logger)
-	if err != nil {
-		cleanup3()
-		cleanup2()
-		cleanup()
-		return nil, nil, err
-	}
-	service, err := registration.ProvideService(store, outbox, s)
+	outbox, err := setup.ProvideOutbox(ctx, store, s, observabilityObservability, logger)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	idempotencyStore, err := registration.ProvideRecord(ctx, store)
+	service, err := setup.ProvideService(store, outbox, s)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	sender, err := registration.ProvideSMTP(s)
+	idempotencyStore, err := setup.ProvideRecord(ctx, store)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	mailer, cleanup4, err := registration.ProvideMailer(s, topology, bus, service, idempotencyStore, store, sender, observabilityObservability, logger)
+	sender, err := setup.ProvideSMTP(s)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	return mailer, func() {
+	mailerMailer, cleanup4, err := mailer.Provide(s, topology, bus, service, idempotencyStore, store, sender, observabilityObservability, logger)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	return mailerMailer, func() {
 		cleanup4()
 		cleanup3()
 		cleanup2()

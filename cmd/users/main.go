@@ -39,7 +39,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/millrace/millrace/examples/registration"
+	"github.com/millrace/millrace/examples/registration/setup"
+	"github.com/millrace/millrace/examples/registration/users"
 	"github.com/millrace/millrace/internal/service"
 )
 
@@ -52,15 +53,15 @@ func main() {
 
 // run parses args and serves until ctx is done. ready, when not nil, receives the
 // service once it listens.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(*registration.Users)) int {
-	s, err := registration.FromEnv(getenv)
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(*users.Users)) int {
+	s, err := setup.FromEnv(getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "users: %v\n", err)
 		return 2
 	}
 	fs := flag.NewFlagSet("users", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	flags := service.RegisterFlags(fs, service.Defaults{HTTPAddr: registration.DefaultHTTPAddr})
+	flags := service.RegisterFlags(fs, service.Defaults{HTTPAddr: setup.DefaultHTTPAddr})
 	s.RegisterFlags(fs, "database-dsn", "outbox-poll", "outbox-in-flight", "token-ttl")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -82,7 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return 1
 	}
 	defer cleanup()
-	logger.Info("users service listening", "addr", svc.HTTP.Addr(), "url", registration.BaseURL(svc.HTTP.Addr()), "topology", common.Topology)
+	logger.Info("users service listening", "addr", svc.HTTP.Addr(), "url", setup.BaseURL(svc.HTTP.Addr()), "topology", common.Topology)
 	if ready != nil {
 		ready(svc)
 	}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/millrace/millrace/examples/registration"
+	"github.com/millrace/millrace/examples/registration/users"
 	"github.com/millrace/millrace/internal/testenv"
 )
 
@@ -69,11 +69,11 @@ handlers:
 	env := map[string]string{"MILLRACE_TOPOLOGY": file, "MILLRACE_HTTP_ADDR": "127.0.0.1:0"}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ready := make(chan *registration.Users, 1)
+	ready := make(chan *users.Users, 1)
 	done := make(chan int, 1)
 	var stderr testenv.Buffer
 	go func() {
-		done <- run(ctx, nil, func(k string) string { return env[k] }, &stderr, func(u *registration.Users) { ready <- u })
+		done <- run(ctx, nil, func(k string) string { return env[k] }, &stderr, func(u *users.Users) { ready <- u })
 	}()
 	var base string
 	select {

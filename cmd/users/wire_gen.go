@@ -9,7 +9,8 @@ package main
 import (
 	"context"
 	"github.com/millrace/millrace/config"
-	"github.com/millrace/millrace/examples/registration"
+	"github.com/millrace/millrace/examples/registration/setup"
+	"github.com/millrace/millrace/examples/registration/users"
 	"github.com/millrace/millrace/internal/observability"
 	"log/slog"
 )
@@ -17,7 +18,7 @@ import (
 // Injectors from wire.go:
 
 // initUsers builds the users service of the topology src names.
-func initUsers(ctx context.Context, src config.Source, s registration.Settings, logger *slog.Logger) (*registration.Users, func(), error) {
+func initUsers(ctx context.Context, src config.Source, s setup.Settings, logger *slog.Logger) (*users.Users, func(), error) {
 	topology, err := config.Load(src)
 	if err != nil {
 		return nil, nil, err
@@ -32,41 +33,41 @@ func initUsers(ctx context.Context, src config.Source, s registration.Settings, 
 		cleanup()
 		return nil, nil, err
 	}
-	store, cleanup3, err := registration.ProvideStore(ctx, topology, s, logger)
+	store, cleanup3, err := setup.ProvideStore(ctx, topology, s, logger)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	outbox, err := registration.ProvideOutbox(ctx, store, s, observabilityObservability, logger)
-	if err != nil {
-		cleanup3()
-		cleanup2()
-		cleanup()
-		return nil, nil, err
-	}
-	service, err := registration.ProvideService(store, outbox, s)
+	outbox, err := setup.ProvideOutbox(ctx, store, s, observabilityObservability, logger)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	idempotencyStore, err := registration.ProvideRecord(ctx, store)
+	service, err := setup.ProvideService(store, outbox, s)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	users, cleanup4, err := registration.NewUsers(s, topology, bus, service, idempotencyStore, outbox, store, observabilityObservability, logger)
+	idempotencyStore, err := setup.ProvideRecord(ctx, store)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	return users, func() {
+	usersUsers, cleanup4, err := users.New(s, topology, bus, service, idempotencyStore, outbox, store, observabilityObservability, logger)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	return usersUsers, func() {
 		cleanup4()
 		cleanup3()
 		cleanup2()

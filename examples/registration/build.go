@@ -1,15 +1,18 @@
 package registration
 
 import (
-	"github.com/google/wire"
-
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 
+	"github.com/google/wire"
+
 	"github.com/millrace/millrace/examples/registration/account"
 	"github.com/millrace/millrace/examples/registration/mail"
+	"github.com/millrace/millrace/examples/registration/mailer"
+	"github.com/millrace/millrace/examples/registration/setup"
+	"github.com/millrace/millrace/examples/registration/users"
 	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/idempotency"
 	"github.com/millrace/millrace/internal/observability"
@@ -17,6 +20,12 @@ import (
 	"github.com/millrace/millrace/internal/server"
 	"github.com/millrace/millrace/topology"
 )
+
+// Settings are the settings of the registration services (see setup.Settings).
+type Settings = setup.Settings
+
+// FromEnv reads Settings from the environment (see setup.FromEnv).
+func FromEnv(getenv func(string) string) (Settings, error) { return setup.FromEnv(getenv) }
 
 // ServiceRegistration names the users service and mailer run in one process (Build)
 // in traces.
@@ -33,24 +42,24 @@ type App struct {
 	Outbox *outbox.Outbox
 	// Service is the users domain service (accounts and tokens).
 	Service *account.Service
-	Users   *Users
-	Mailer  *Mailer
+	Users   *users.Users
+	Mailer  *mailer.Mailer
 }
 
 // AppSet provides *App: the users service and the mailer in one process, for Build.
-var AppSet = wire.NewSet(StoreSet, NewUsers, ProvideMailerBesideUsers, wire.Struct(new(App), "*"))
+var AppSet = wire.NewSet(setup.StoreSet, users.New, ProvideMailerBesideUsers, wire.Struct(new(App), "*"))
 
-// ProvideMailerBesideUsers assembles the mailer of an App with NewMailer: without
+// ProvideMailerBesideUsers assembles the mailer of an App with mailer.New: without
 // s.PublicURL, verification links point at the address the users HTTP server listens
 // on (a ":0" port resolved). It serves no HTTP: the users server serves its metrics
 // and health.
-func ProvideMailerBesideUsers(s Settings, u *Users, topo *topology.Topology, b *bus.Bus, svc *account.Service, record *idempotency.Store, sender mail.Sender, o *observability.Observability, logger *slog.Logger) (*Mailer, func(), error) {
-	base, err := s.publicURL(u.HTTP.Addr(), "the users service's address", logger)
+func ProvideMailerBesideUsers(s Settings, u *users.Users, topo *topology.Topology, b *bus.Bus, svc *account.Service, record *idempotency.Store, sender mail.Sender, o *observability.Observability, logger *slog.Logger) (*mailer.Mailer, func(), error) {
+	base, err := s.LinkBase(u.HTTP.Addr(), "the users service's address", logger)
 	if err != nil {
 		return nil, nil, fmt.Errorf("mailer: %w", err)
 	}
 	s.PublicURL = base
-	return NewMailer(s, topo, b, svc, record, sender, o, logger)
+	return mailer.New(s, topo, b, svc, record, sender, o, logger)
 }
 
 // Run runs the users service and the mailer until ctx is done or one fails.

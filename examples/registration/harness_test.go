@@ -22,6 +22,7 @@ import (
 	"github.com/millrace/millrace/config"
 	"github.com/millrace/millrace/examples/registration"
 	"github.com/millrace/millrace/examples/registration/account"
+	"github.com/millrace/millrace/examples/registration/setup"
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/topology"
@@ -165,7 +166,7 @@ func startStack(t testing.TB, p profile, o options) *stack {
 		TokenTTL:    time.Hour,
 		Argon2:      account.Argon2Params{Time: 1, Memory: 64, Threads: 1},
 	}
-	sender, err := registration.ProvideSMTP(s)
+	sender, err := setup.ProvideSMTP(s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/millrace/millrace/examples/registration"
 	"github.com/millrace/millrace/examples/registration/account"
 	"github.com/millrace/millrace/examples/registration/mail"
+	"github.com/millrace/millrace/examples/registration/setup"
 	"github.com/millrace/millrace/internal/testenv"
 )
 
@@ -27,7 +28,7 @@ func TestBaseURL(t *testing.T) {
 		"[::1]:18181":     "http://[::1]:18181",
 		"users.svc:80":    "http://users.svc:80",
 	} {
-		if got := registration.BaseURL(addr); got != want {
+		if got := setup.BaseURL(addr); got != want {
 			t.Errorf("BaseURL(%q) = %q, want %q", addr, got, want)
 		}
 	}

@@ -16,6 +16,9 @@ import (
 	"github.com/millrace/millrace/examples/registration"
 	"github.com/millrace/millrace/examples/registration/account"
 	"github.com/millrace/millrace/examples/registration/mail"
+	"github.com/millrace/millrace/examples/registration/mailer"
+	"github.com/millrace/millrace/examples/registration/setup"
+	"github.com/millrace/millrace/examples/registration/users"
 	"github.com/millrace/millrace/internal/observability"
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/topology"
@@ -62,20 +65,20 @@ func serviceParts(t testing.TB, ctx context.Context, name observability.ServiceN
 		t.Fatal(err)
 	}
 	p.close = append(p.close, closeBus)
-	store, closeStore, err := registration.ProvideStore(ctx, topo, s, logger)
+	store, closeStore, err := setup.ProvideStore(ctx, topo, s, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.close = append(p.close, closeStore)
-	record, err := registration.ProvideRecord(ctx, store)
+	record, err := setup.ProvideRecord(ctx, store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ob, err := registration.ProvideOutbox(ctx, store, s, o, logger)
+	ob, err := setup.ProvideOutbox(ctx, store, s, o, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := registration.ProvideService(store, ob, s)
+	svc, err := setup.ProvideService(store, ob, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,13 +86,13 @@ func serviceParts(t testing.TB, ctx context.Context, name observability.ServiceN
 }
 
 // startUsersProcess runs the users service as cmd/users does.
-func startUsersProcess(t testing.TB, topo *topology.Topology, s registration.Settings) (*registration.Users, *process) {
+func startUsersProcess(t testing.TB, topo *topology.Topology, s registration.Settings) (*users.Users, *process) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &process{cancel: cancel, done: make(chan error, 1)}
 	t.Cleanup(func() { _ = p.stop() })
 	o, a := serviceParts(t, ctx, "users", topo, s, p)
-	u, closeUsers, err := registration.NewUsers(s, topo, a.Bus, a.Service, a.Record, a.Outbox, a.Store, o, testLogger(t))
+	u, closeUsers, err := users.New(s, topo, a.Bus, a.Service, a.Record, a.Outbox, a.Store, o, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,13 +104,13 @@ func startUsersProcess(t testing.TB, topo *topology.Topology, s registration.Set
 }
 
 // startMailerProcess runs the mailer as cmd/mailer does, with its HTTP server.
-func startMailerProcess(t testing.TB, topo *topology.Topology, s registration.Settings, sender mail.Sender) (*registration.Mailer, *process) {
+func startMailerProcess(t testing.TB, topo *topology.Topology, s registration.Settings, sender mail.Sender) (*mailer.Mailer, *process) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &process{cancel: cancel, done: make(chan error, 1)}
 	t.Cleanup(func() { _ = p.stop() })
 	o, a := serviceParts(t, ctx, "mailer", topo, s, p)
-	m, closeMailer, err := registration.ProvideMailer(s, topo, a.Bus, a.Service, a.Record, a.Store, sender, o, testLogger(t))
+	m, closeMailer, err := mailer.Provide(s, topo, a.Bus, a.Service, a.Record, a.Store, sender, o, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +173,7 @@ func TestMailerRestartUnderLoad(t *testing.T) {
 		Argon2:          account.Argon2Params{Time: 1, Memory: 64, Threads: 1},
 		ShutdownTimeout: 20 * time.Second,
 	}
-	smtpSender, err := registration.ProvideSMTP(s)
+	smtpSender, err := setup.ProvideSMTP(s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ package registration
 import (
 	"context"
 	"github.com/millrace/millrace/examples/registration/mail"
+	"github.com/millrace/millrace/examples/registration/setup"
+	"github.com/millrace/millrace/examples/registration/users"
 	"github.com/millrace/millrace/internal/observability"
 	"github.com/millrace/millrace/topology"
 	"log/slog"
@@ -20,7 +22,7 @@ import (
 // through sender. Without s.PublicURL, verification links point at the address the
 // users HTTP server listens on (a ":0" port resolved). The cleanup closes everything in
 // reverse order.
-func Build(ctx context.Context, topo *topology.Topology, s Settings, sender mail.Sender, logger *slog.Logger) (*App, func(), error) {
+func Build(ctx context.Context, topo *topology.Topology, s setup.Settings, sender mail.Sender, logger *slog.Logger) (*App, func(), error) {
 	serviceName := _wireServiceNameValue
 	observabilityObservability, cleanup, err := observability.Provide(ctx, serviceName, topo, logger)
 	if err != nil {
@@ -31,41 +33,41 @@ func Build(ctx context.Context, topo *topology.Topology, s Settings, sender mail
 		cleanup()
 		return nil, nil, err
 	}
-	store, cleanup3, err := ProvideStore(ctx, topo, s, logger)
+	store, cleanup3, err := setup.ProvideStore(ctx, topo, s, logger)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	idempotencyStore, err := ProvideRecord(ctx, store)
-	if err != nil {
-		cleanup3()
-		cleanup2()
-		cleanup()
-		return nil, nil, err
-	}
-	outbox, err := ProvideOutbox(ctx, store, s, observabilityObservability, logger)
+	idempotencyStore, err := setup.ProvideRecord(ctx, store)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	service, err := ProvideService(store, outbox, s)
+	outbox, err := setup.ProvideOutbox(ctx, store, s, observabilityObservability, logger)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	users, cleanup4, err := NewUsers(s, topo, bus, service, idempotencyStore, outbox, store, observabilityObservability, logger)
+	service, err := setup.ProvideService(store, outbox, s)
 	if err != nil {
 		cleanup3()
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	mailer, cleanup5, err := ProvideMailerBesideUsers(s, users, topo, bus, service, idempotencyStore, sender, observabilityObservability, logger)
+	usersUsers, cleanup4, err := users.New(s, topo, bus, service, idempotencyStore, outbox, store, observabilityObservability, logger)
+	if err != nil {
+		cleanup3()
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	mailer, cleanup5, err := ProvideMailerBesideUsers(s, usersUsers, topo, bus, service, idempotencyStore, sender, observabilityObservability, logger)
 	if err != nil {
 		cleanup4()
 		cleanup3()
@@ -80,7 +82,7 @@ func Build(ctx context.Context, topo *topology.Topology, s Settings, sender mail
 		Record:  idempotencyStore,
 		Outbox:  outbox,
 		Service: service,
-		Users:   users,
+		Users:   usersUsers,
 		Mailer:  mailer,
 	}
 	return app, func() {

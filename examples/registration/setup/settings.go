@@ -1,4 +1,4 @@
-package registration
+package setup
 
 import (
 	"errors"
@@ -41,7 +41,7 @@ type Settings struct {
 	From string
 	// PublicURL is the base URL verification links point to (MILLRACE_PUBLIC_URL).
 	// Empty: the users service's address, BaseURL of the address it listens on when it
-	// runs in the same process (Build), else of DefaultHTTPAddr.
+	// runs in the same process (registration.Build), else of DefaultHTTPAddr.
 	PublicURL string
 	// TopicPrefix is put before every event topic (MILLRACE_TOPIC_PREFIX, default none).
 	TopicPrefix string
@@ -130,10 +130,10 @@ func BaseURL(addr string) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// publicURL returns the base URL of verification links: s.PublicURL when set, else
+// LinkBase returns the base URL of verification links: s.PublicURL when set, else
 // BaseURL(usersAddr), the users service's address. It logs which one it is, and rejects
 // a URL that is not http(s)://host[:port][/path].
-func (s Settings) publicURL(usersAddr, origin string, logger *slog.Logger) (string, error) {
+func (s Settings) LinkBase(usersAddr, origin string, logger *slog.Logger) (string, error) {
 	base := strings.TrimSuffix(s.PublicURL, "/")
 	if base == "" {
 		base = BaseURL(usersAddr)
@@ -148,9 +148,9 @@ func (s Settings) publicURL(usersAddr, origin string, logger *slog.Logger) (stri
 	return base, nil
 }
 
-// database returns the dialect and DSN of the users database: the dialect of the
+// Database returns the dialect and DSN of the users database: the dialect of the
 // outbox transport of users.registered, and its DSN unless s names one.
-func (s Settings) database(topo *topology.Topology) (dialect, dsn string, err error) {
+func (s Settings) Database(topo *topology.Topology) (dialect, dsn string, err error) {
 	topic := s.TopicPrefix + account.Registered{}.EventName()
 	tp, err := topo.Resolve(topic)
 	if err != nil {
