@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/millrace/millrace/internal/testenv"
 )
 
 func TestHTTPFinishesRequestsInFlightOnShutdown(t *testing.T) {
@@ -38,10 +42,15 @@ func TestHTTPFinishesRequestsInFlightOnShutdown(t *testing.T) {
 	}()
 	<-started
 	cancel() // shutdown begins with a request in flight
-	time.Sleep(50 * time.Millisecond)
-	if _, err := http.Get("http://" + h.Addr() + "/"); err == nil {
-		t.Error("a new request was accepted after shutdown began")
-	}
+	// Shutdown closes the listener at once: new connections are refused while the
+	// request in flight still runs.
+	testenv.Eventually(t, "new connections refused once shutdown began", 5*time.Second, func() bool {
+		c, err := net.DialTimeout("tcp", h.Addr(), time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return errors.Is(err, syscall.ECONNREFUSED)
+	})
 	close(release)
 	if got := <-body; got != "done" {
 		t.Errorf("request in flight got %q, want %q", got, "done")
