@@ -14,6 +14,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/transport"
+	_ "github.com/millrace/millrace/internal/transport/builtin"
 	"github.com/millrace/millrace/topology"
 )
 

@@ -31,6 +31,14 @@ const (
 	DataContentType = "application/json"
 )
 
+// RestoreEventID puts back the ce_id of an event (a message with ce_specversion) that
+// a codec left out of what it stored because it equalled the message UUID.
+func RestoreEventID(msg *message.Message) {
+	if _, ok := msg.Metadata[KeyID]; !ok && msg.Metadata[KeySpecVersion] != "" && msg.UUID != "" {
+		msg.Metadata.Set(KeyID, msg.UUID)
+	}
+}
+
 // Release marks msg as given up by whoever publishes it: once msg is passed to a
 // publisher, the caller neither reads nor writes it again. A transport that keeps
 // messages in memory may then deliver msg itself to a consumer rather than a copy, which

@@ -17,8 +17,8 @@
 // ignore. With InFlight above 1, events committed close together may reach the bus out
 // of commit order; InFlight 1 keeps the order.
 //
-// The table layout is the SQL transport's (transport.SQLSchema), so an outbox in
-// PostgreSQL, MySQL or SQLite behaves like a topic on that database.
+// The table layout is the SQL transport's (Schema in internal/transport/sql), so an
+// outbox in PostgreSQL, MySQL or SQLite behaves like a topic on that database.
 //
 // Observing: Config.Decorators wrap the write path (the tracing decorator stores the
 // trace context with the row); Backlog counts the rows not relayed yet, for

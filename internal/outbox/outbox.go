@@ -15,7 +15,7 @@ import (
 
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/sqldb"
-	"github.com/millrace/millrace/internal/transport"
+	sqltransport "github.com/millrace/millrace/internal/transport/sql"
 )
 
 // Defaults of Config.
@@ -94,7 +94,7 @@ func (c Config) Validate() error {
 type Outbox struct {
 	db     *sql.DB
 	cfg    Config
-	schema transport.SQLSchema
+	schema sqltransport.Schema
 	logger watermill.LoggerAdapter
 }
 
@@ -107,7 +107,7 @@ func New(ctx context.Context, db *sql.DB, cfg Config, logger watermill.LoggerAda
 	if logger == nil {
 		logger = watermill.NopLogger{}
 	}
-	schema, err := transport.NewSQLSchema(cfg.Dialect)
+	schema, err := sqltransport.NewSchema(cfg.Dialect)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/millrace/millrace/internal/router"
+	"github.com/millrace/millrace/internal/transport"
+	_ "github.com/millrace/millrace/internal/transport/builtin"
 	"github.com/millrace/millrace/topology"
 )
 
-// ErrInMemory is returned for a poison topic of the in-memory (gochannel) transport,
-// whose queues live in the service's own process.
-var ErrInMemory = errors.New("poison queues of the in-memory (gochannel) transport live in the service's process and cannot be read from another process")
+// ErrInMemory is returned for a poison topic of an in-memory transport, whose queues
+// live in the service's own process.
+var ErrInMemory = transport.ErrInProcess
 
 // Store browses and removes the entries of the poison topics on one transport. Listing
 // never consumes an entry and never moves it durably.
@@ -32,48 +35,44 @@ type Store interface {
 }
 
 // ErrNotFound is returned by Get for an id the topic does not hold.
-var ErrNotFound = errors.New("no such poisoned message")
+var ErrNotFound = transport.ErrNotFound
 
-// Open returns the Store of transport t, connected with its settings.
+// Open returns the Store of transport t, connected with its settings: the browser its
+// kind provides, showing what PoisonStoreGroup keeps.
 func Open(t *topology.Transport) (Store, error) {
-	var (
-		s   Store
-		err error
-	)
-	switch t.Kind {
-	case topology.KindSQL:
-		s, err = openSQL(t.SQL)
-	case topology.KindRedisStream:
-		s, err = openRedis(t.RedisStream)
-	case topology.KindAMQP:
-		s, err = openAMQP(t.AMQP)
-	case topology.KindGoChannel:
-		err = ErrInMemory
-	default:
-		err = fmt.Errorf("unknown transport kind %q", t.Kind)
-	}
+	b, err := transport.OpenBrowser(t, router.PoisonStoreGroup)
 	if err != nil {
 		return nil, fmt.Errorf("poison store on transport %q: %w", t.Name, err)
 	}
-	return s, nil
+	return store{b}, nil
 }
 
-// get filters the listing of topic by message UUID; stores without an index use it.
-func get(ctx context.Context, s Store, topic, id string) ([]Entry, error) {
-	all, err := s.List(ctx, topic)
-	if err != nil {
-		return nil, err
-	}
-	var out []Entry
-	for _, e := range all {
-		if e.ID() == id {
-			out = append(out, e)
+// store is a Store over a transport's Browser.
+type store struct{ transport.Browser }
+
+func (s store) List(ctx context.Context, topic string) ([]Entry, error) {
+	return entries(topic)(s.Browser.List(ctx, topic))
+}
+
+func (s store) Get(ctx context.Context, topic, id string) ([]Entry, error) {
+	return entries(topic)(s.Browser.Get(ctx, topic, id))
+}
+
+// entries turns what a browser read from topic into entries.
+func entries(topic string) func([]transport.Stored, error) ([]Entry, error) {
+	return func(stored []transport.Stored, err error) ([]Entry, error) {
+		if err != nil {
+			return nil, err
 		}
+		if stored == nil {
+			return nil, nil
+		}
+		out := make([]Entry, 0, len(stored))
+		for _, s := range stored {
+			out = append(out, Entry{PoisonTopic: topic, Ref: s.Ref, Message: s.Message, StoredAt: s.StoredAt})
+		}
+		return out, nil
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s on %s: %w", id, topic, ErrNotFound)
-	}
-	return out, nil
 }
 
 // Topic is a poison topic of a topology.

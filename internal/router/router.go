@@ -13,6 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/logging"
+	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -196,8 +197,8 @@ const PoisonStoreGroup = "poison-store"
 // it receives; so does the in-memory broker for a group without a queue):
 //
 //   - the shared topics of every handler of the topology, including the handlers other
-//     binaries run, on transports that outlive the process (not gochannel, whose queues
-//     would only grow when their consumer lives elsewhere);
+//     binaries run, on transports that outlive the process (not in-process ones, whose
+//     queues would only grow when their consumer lives elsewhere);
 //   - the shared topics of the handlers this binary runs, on every transport;
 //   - every poison topic, for PoisonStoreGroup.
 //
@@ -214,7 +215,7 @@ func subscriptions(topo *topology.Topology, registered map[string]Handler) map[s
 			if err != nil || tp.Delivery != topology.Shared {
 				continue
 			}
-			if tr, ok := topo.Transports[tp.Transport]; runsHere || ok && tr.Kind != topology.KindGoChannel {
+			if tr, ok := topo.Transports[tp.Transport]; runsHere || ok && !transport.InProcess(tr.Kind) {
 				out[th.Policy.Group] = append(out[th.Policy.Group], topic)
 			}
 		}

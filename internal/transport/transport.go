@@ -2,6 +2,8 @@ package transport
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -36,3 +38,28 @@ type SubscriberOptions struct {
 	// Instance identifies this process; broadcast subscriptions are keyed by it.
 	Instance string
 }
+
+// Validate checks the options every kind needs.
+func (o SubscriberOptions) Validate() error {
+	var errs []error
+	if o.Group == "" {
+		errs = append(errs, errors.New("subscriber options: empty group"))
+	}
+	switch o.Delivery {
+	case "", topology.Shared:
+	case topology.Broadcast:
+		if o.Instance == "" {
+			errs = append(errs, errors.New("subscriber options: broadcast delivery needs an instance"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("subscriber options: unknown delivery %q", o.Delivery))
+	}
+	return errors.Join(errs...)
+}
+
+// Broadcast reports whether the options ask for a copy per instance. An empty Delivery
+// means Shared, the topology default.
+func (o SubscriberOptions) Broadcast() bool { return o.Delivery == topology.Broadcast }
+
+// ErrClosed is returned by publishers and subscribers used after Close.
+var ErrClosed = errors.New("closed")

@@ -1,9 +1,7 @@
 package transport_test
 
 import (
-	"bytes"
 	"context"
-	stdsql "database/sql"
 	"fmt"
 	"strings"
 	"sync"
@@ -12,11 +10,9 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
-	_ "github.com/jackc/pgx/v5/stdlib"
-	"github.com/redis/go-redis/v9"
 
-	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/internal/transport"
+	_ "github.com/millrace/millrace/internal/transport/builtin"
 	"github.com/millrace/millrace/internal/transport/transporttest"
 	"github.com/millrace/millrace/topology"
 )
@@ -168,145 +164,6 @@ func TestDelivery(t *testing.T) {
 	}
 }
 
-// TestMemoryGroupMembersCompete checks that the in-memory transport shares a group's
-// messages among its subscribers: while one member holds a message unacked, the next
-// message goes to the other member.
-func TestMemoryGroupMembersCompete(t *testing.T) {
-	tr := mustNew(t, kinds()[0].Config(t))
-	topic := uniqueTopic("compete")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	a, b := memSubscribe(t, ctx, tr, "g", "a", topic), memSubscribe(t, ctx, tr, "g", "b", topic)
-	pub, err := tr.NewPublisher()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
-	for _, id := range []string{"first", "second"} {
-		if err := pub.Publish(topic, message.NewMessage(id, nil)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var held []*message.Message
-	for len(held) < 2 {
-		select {
-		case msg := <-a:
-			held = append(held, msg)
-		case msg := <-b:
-			held = append(held, msg)
-		case <-ctx.Done():
-			t.Fatalf("with one member holding %d message(s) unacked, the other got nothing", len(held))
-		}
-	}
-	if held[0].UUID == held[1].UUID {
-		t.Fatalf("message %s delivered twice within one group", held[0].UUID)
-	}
-	for _, msg := range held {
-		msg.Ack()
-	}
-}
-
-// TestPostgresPayloadIsBinary publishes bytes that are not JSON through the Postgres
-// transport, checks they come back unchanged and that the payload column is BYTEA.
-func TestPostgresPayloadIsBinary(t *testing.T) {
-	dsn := testenv.Postgres(t)
-	tr := mustNew(t, &topology.Transport{Name: "pg", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
-		Dialect: topology.DialectPostgres, DSN: topology.Secret(dsn), PollInterval: 10 * time.Millisecond, InitializeSchema: true,
-	}})
-	topic := uniqueTopic("binary")
-	payload := []byte{0xff, 0x00, 0xfe, '{', 0x80}
-
-	pub, err := tr.NewPublisher()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
-	if err := pub.Publish(topic, message.NewMessage(watermill.NewUUID(), payload)); err != nil {
-		t.Fatalf("publish non-JSON payload: %v", err)
-	}
-
-	sub, err := tr.NewSubscriber(transport.SubscriberOptions{Group: "binary", Delivery: topology.Shared})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ch, err := sub.Subscribe(ctx, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case msg := <-ch:
-		msg.Ack()
-		if !bytes.Equal(msg.Payload, payload) {
-			t.Errorf("payload = %x, want %x", msg.Payload, payload)
-		}
-	case <-ctx.Done():
-		t.Fatal("no message received")
-	}
-
-	db, err := stdsql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var typ string
-	err = db.QueryRow(`SELECT data_type FROM information_schema.columns WHERE table_name = $1 AND column_name = 'payload'`,
-		"watermill_"+topic).Scan(&typ)
-	if err != nil {
-		t.Fatalf("payload column type: %v", err)
-	}
-	if typ != "bytea" {
-		t.Errorf("payload column type = %q, want bytea", typ)
-	}
-	for _, table := range []string{"watermill_" + topic, "watermill_offsets_" + topic} {
-		if _, err := db.Exec(`DROP TABLE IF EXISTS "` + table + `"`); err != nil {
-			t.Errorf("drop %s: %v", table, err)
-		}
-	}
-}
-
-// TestSQLTopicTooLong checks that a topic whose offsets table name would pass the
-// PostgreSQL identifier limit is rejected by name at publish and subscribe.
-func TestSQLTopicTooLong(t *testing.T) {
-	// No connection is made: the check runs before any query.
-	tr := mustNew(t, &topology.Transport{Name: "pg", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
-		Dialect: topology.DialectPostgres, DSN: "postgres://nobody@127.0.0.1:1/none", InitializeSchema: true,
-	}})
-	ok := strings.Repeat("t", 63-len("watermill_offsets_"))
-	long := ok + "x"
-
-	pub, err := tr.NewPublisher()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
-	err = pub.Publish(long, message.NewMessage(watermill.NewUUID(), nil))
-	if err == nil || !strings.Contains(err.Error(), "too long") || !strings.Contains(err.Error(), long) {
-		t.Errorf("publish to a %d-byte topic: err = %v, want a 'too long' error naming the topic", len(long), err)
-	}
-
-	sub, err := tr.NewSubscriber(transport.SubscriberOptions{Group: "g", Delivery: topology.Shared})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
-	_, err = sub.Subscribe(context.Background(), long)
-	if err == nil || !strings.Contains(err.Error(), "too long") {
-		t.Errorf("subscribe to a %d-byte topic: err = %v, want a 'too long' error", len(long), err)
-	}
-	si := sub.(message.SubscribeInitializer)
-	if err := si.SubscribeInitialize(long); err == nil || !strings.Contains(err.Error(), "too long") {
-		t.Errorf("initialize a %d-byte topic: err = %v, want a 'too long' error", len(long), err)
-	}
-	// The longest allowed topic passes the check and fails only on the unreachable
-	// database, so the message differs.
-	if err := si.SubscribeInitialize(ok); err == nil || strings.Contains(err.Error(), "too long") {
-		t.Errorf("initialize a %d-byte topic: err = %v, want a connection error", len(ok), err)
-	}
-}
-
 // TestNewRejectsBadConfig checks that New reports a missing kind config and an unknown
 // kind instead of panicking.
 func TestNewRejectsBadConfig(t *testing.T) {
@@ -385,104 +242,6 @@ func TestConcurrentPublishersLoseNothing(t *testing.T) {
 			}
 			wg.Wait()
 		})
-	}
-}
-
-// TestRedisClaimsMessagesOfAGoneConsumer checks that a message a consumer received but
-// never acked, because its process went away, is claimed by another consumer of the
-// group once it has been idle for MinIdleTime.
-func TestRedisClaimsMessagesOfAGoneConsumer(t *testing.T) {
-	cfg := &topology.Transport{Name: "redis", Kind: topology.KindRedisStream, RedisStream: &topology.RedisStreamConfig{
-		Addr: testenv.Redis(t), BlockTime: 10 * time.Millisecond,
-		ClaimInterval: 50 * time.Millisecond, MinIdleTime: 300 * time.Millisecond,
-	}}
-	topic := uniqueTopic("claim")
-	opts := transport.SubscriberOptions{Group: "g", Delivery: topology.Shared, Instance: "a"}
-
-	// The first process receives the message and dies before acking it.
-	gone := mustNew(t, cfg)
-	subA, err := gone.NewSubscriber(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctxA, cancelA := context.WithCancel(context.Background())
-	msgsA, err := subA.Subscribe(ctxA, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := gone.NewPublisher()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
-	sent := message.NewMessage(watermill.NewUUID(), []byte("claim me"))
-	if err := pub.Publish(topic, sent); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case msg := <-msgsA:
-		if msg.UUID != sent.UUID {
-			t.Fatalf("first consumer got %s, want %s", msg.UUID, sent.UUID)
-		}
-		// Neither acked nor nacked: the process is gone.
-	case <-time.After(10 * time.Second):
-		t.Fatal("first consumer received nothing")
-	}
-	cancelA()
-	_ = subA.Close()
-
-	// A second process of the same group claims it once it is idle long enough.
-	opts.Instance = "b"
-	subB, err := mustNew(t, cfg).NewSubscriber(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer subB.Close()
-	ctxB, cancelB := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancelB()
-	msgsB, err := subB.Subscribe(ctxB, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case msg := <-msgsB:
-		if msg.UUID != sent.UUID {
-			t.Fatalf("second consumer got %s, want the unacked %s", msg.UUID, sent.UUID)
-		}
-		msg.Ack()
-	case <-ctxB.Done():
-		t.Fatal("the unacked message was never claimed by the group's other consumer")
-	}
-}
-
-// TestRedisMaxLenTrimsStream checks that maxlen caps a stream: approximate trimming
-// keeps at least maxlen entries and drops whole older blocks beyond it.
-func TestRedisMaxLenTrimsStream(t *testing.T) {
-	addr := testenv.Redis(t)
-	const maxLen, published = 100, 1000
-	tr := mustNew(t, &topology.Transport{Name: "redis", Kind: topology.KindRedisStream, RedisStream: &topology.RedisStreamConfig{
-		Addr: addr, MaxLen: maxLen, BlockTime: 10 * time.Millisecond,
-	}})
-	pub, err := tr.NewPublisher()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
-	topic := uniqueTopic("maxlen")
-	for i := 0; i < published; i++ {
-		if err := pub.Publish(topic, message.NewMessage(watermill.NewUUID(), []byte("x"))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	client := redis.NewClient(&redis.Options{Addr: addr})
-	defer client.Close()
-	defer client.Del(context.Background(), topic)
-	n, err := client.XLen(context.Background(), topic).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n < maxLen || n >= published/2 {
-		t.Errorf("stream holds %d entries after %d publishes with maxlen %d", n, published, maxLen)
 	}
 }
 

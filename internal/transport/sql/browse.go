@@ -1,4 +1,4 @@
-package poison
+package sql
 
 import (
 	"context"
@@ -11,20 +11,24 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
 
-// sqlStore reads the messages tables of a watermill-sql transport.
-type sqlStore struct {
+// browser reads the messages tables of a watermill-sql transport.
+type browser struct {
 	db      *stdsql.DB
 	dialect sqldb.Dialect
 }
 
-var _ Store = (*sqlStore)(nil)
+var _ transport.Browser = (*browser)(nil)
 
-func openSQL(cfg *topology.SQLConfig) (*sqlStore, error) {
+// openBrowser returns a browser of the messages tables of transport cfg. Tables keep
+// every row whatever the consumer group, so group is not needed.
+func openBrowser(tr *topology.Transport, _ string) (transport.Browser, error) {
+	cfg := tr.SQL
 	if cfg == nil {
 		return nil, fmt.Errorf("missing sql config")
 	}
@@ -36,39 +40,39 @@ func openSQL(cfg *topology.SQLConfig) (*sqlStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s %s: %w", cfg.Dialect, cfg.DSN, err)
 	}
-	return &sqlStore{db: db, dialect: d}, nil
+	return &browser{db: db, dialect: d}, nil
 }
 
 // quote quotes an identifier for the dialect.
-func (s *sqlStore) quote(name string) string { return s.dialect.Quote(name) }
+func (s *browser) quote(name string) string { return s.dialect.Quote(name) }
 
 // table is the messages table of topic, as watermill-sql names it.
-func (s *sqlStore) table(topic string) string { return s.quote("watermill_" + topic) }
+func (s *browser) table(topic string) string { return s.quote("watermill_" + topic) }
 
 // arg is the placeholder of the n-th argument (from 1).
-func (s *sqlStore) arg(n int) string { return s.dialect.Placeholder(n) }
+func (s *browser) arg(n int) string { return s.dialect.Placeholder(n) }
 
 // exists reports whether topic has its messages table.
-func (s *sqlStore) exists(ctx context.Context, topic string) (bool, error) {
+func (s *browser) exists(ctx context.Context, topic string) (bool, error) {
 	return s.dialect.TableExists(ctx, s.db, "watermill_"+topic)
 }
 
-func (s *sqlStore) List(ctx context.Context, topic string) ([]Entry, error) {
+func (s *browser) List(ctx context.Context, topic string) ([]transport.Stored, error) {
 	return s.query(ctx, topic, "", nil)
 }
 
-func (s *sqlStore) Get(ctx context.Context, topic, id string) ([]Entry, error) {
+func (s *browser) Get(ctx context.Context, topic, id string) ([]transport.Stored, error) {
 	out, err := s.query(ctx, topic, " WHERE "+s.quote("uuid")+" = "+s.arg(1), []any{id})
 	if err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s on %s: %w", id, topic, ErrNotFound)
+		return nil, fmt.Errorf("%s on %s: %w", id, topic, transport.ErrNotFound)
 	}
 	return out, nil
 }
 
-func (s *sqlStore) query(ctx context.Context, topic, where string, args []any) ([]Entry, error) {
+func (s *browser) query(ctx context.Context, topic, where string, args []any) ([]transport.Stored, error) {
 	if ok, err := s.exists(ctx, topic); err != nil || !ok {
 		return nil, err
 	}
@@ -80,26 +84,26 @@ func (s *sqlStore) query(ctx context.Context, topic, where string, args []any) (
 		return nil, fmt.Errorf("read poison topic %s: %w", topic, err)
 	}
 	defer rows.Close()
-	var out []Entry
+	var out []transport.Stored
 	for rows.Next() {
 		var (
-			offset   int64
-			uuid     string
-			created  any
-			payload  []byte
-			metadata []byte
+			offset  int64
+			uuid    string
+			created any
+			payload []byte
+			md      []byte
 		)
-		if err := rows.Scan(&offset, &uuid, &created, &payload, &metadata); err != nil {
+		if err := rows.Scan(&offset, &uuid, &created, &payload, &md); err != nil {
 			return nil, fmt.Errorf("read poison topic %s: %w", topic, err)
 		}
 		msg := message.NewMessage(uuid, payload)
-		if len(metadata) > 0 {
-			if err := json.Unmarshal(metadata, &msg.Metadata); err != nil {
+		if len(md) > 0 {
+			if err := json.Unmarshal(md, &msg.Metadata); err != nil {
 				return nil, fmt.Errorf("poison topic %s, offset %d: metadata: %w", topic, offset, err)
 			}
-			transport.RestoreEventID(msg)
+			metadata.RestoreEventID(msg)
 		}
-		out = append(out, Entry{PoisonTopic: topic, Ref: strconv.FormatInt(offset, 10), Message: msg, StoredAt: sqlTime(created)})
+		out = append(out, transport.Stored{Ref: strconv.FormatInt(offset, 10), Message: msg, StoredAt: sqlTime(created)})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read poison topic %s: %w", topic, err)
@@ -129,7 +133,7 @@ func parseSQLTime(s string) time.Time {
 	return time.Time{}
 }
 
-func (s *sqlStore) Remove(ctx context.Context, topic string, refs ...string) error {
+func (s *browser) Remove(ctx context.Context, topic string, refs ...string) error {
 	if len(refs) == 0 {
 		return nil
 	}
@@ -152,7 +156,7 @@ func (s *sqlStore) Remove(ctx context.Context, topic string, refs ...string) err
 	return nil
 }
 
-func (s *sqlStore) Purge(ctx context.Context, topic string) (int, error) {
+func (s *browser) Purge(ctx context.Context, topic string) (int, error) {
 	if ok, err := s.exists(ctx, topic); err != nil || !ok {
 		return 0, err
 	}
@@ -167,4 +171,4 @@ func (s *sqlStore) Purge(ctx context.Context, topic string) (int, error) {
 	return int(n), nil
 }
 
-func (s *sqlStore) Close() error { return s.db.Close() }
+func (s *browser) Close() error { return s.db.Close() }

@@ -1,4 +1,4 @@
-package transport
+package sql
 
 import (
 	"context"
@@ -16,11 +16,11 @@ import (
 	"github.com/millrace/millrace/internal/sqldb"
 )
 
-// SQLSchema is the watermill-sql table layout millrace uses for one dialect: the SQL
+// Schema is the watermill-sql table layout millrace uses for one dialect: the SQL
 // transport publishes and subscribes with it, and a transactional outbox writes its rows
 // with it inside the producer's own transaction, so both agree on tables, payload column
 // type and the ordering rules of the dialect.
-type SQLSchema struct {
+type Schema struct {
 	// Dialect is topology.DialectPostgres, DialectMySQL or DialectSQLite.
 	Dialect string
 	// Driver is the database/sql driver name for the dialect.
@@ -32,13 +32,13 @@ type SQLSchema struct {
 	dialect sqldb.Dialect
 }
 
-// NewSQLSchema returns the schema of dialect.
-func NewSQLSchema(dialect string) (SQLSchema, error) {
+// NewSchema returns the schema of dialect.
+func NewSchema(dialect string) (Schema, error) {
 	d, err := sqldb.ParseDialect(dialect)
 	if err != nil {
-		return SQLSchema{}, fmt.Errorf("sql: %w", err)
+		return Schema{}, fmt.Errorf("sql: %w", err)
 	}
-	s := SQLSchema{Dialect: dialect, Driver: d.Driver(), dialect: d}
+	s := Schema{Dialect: dialect, Driver: d.Driver(), dialect: d}
 	switch d {
 	case sqldb.Postgres:
 		s.Messages, s.Offsets = postgresSchema{}, wsql.DefaultPostgreSQLOffsetsAdapter{}
@@ -52,7 +52,7 @@ func NewSQLSchema(dialect string) (SQLSchema, error) {
 
 // CheckTopic rejects a topic whose messages or offsets table name the database would cut
 // or refuse. The offsets table, watermill_offsets_<topic>, is the longer one.
-func (s SQLSchema) CheckTopic(topic string) error {
+func (s Schema) CheckTopic(topic string) error {
 	name := "watermill_offsets_" + topic
 	if max := s.dialect.MaxIdentifier(); len(name) > max {
 		return fmt.Errorf("topic %q is too long: table %q is %d bytes, %s allows %d (topic at most %d bytes)",
@@ -65,7 +65,7 @@ func (s SQLSchema) CheckTopic(topic string) error {
 // PostgreSQL, creation runs under a transaction-scoped advisory lock, since concurrent
 // CREATE TABLE IF NOT EXISTS of one table can fail with a duplicate pg_type entry; on
 // MySQL it also creates the topic's row in the publish locks table (see PublishInTx).
-func (s SQLSchema) Initialize(ctx context.Context, db *stdsql.DB, topic string) error {
+func (s Schema) Initialize(ctx context.Context, db *stdsql.DB, topic string) error {
 	if err := s.CheckTopic(topic); err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (s SQLSchema) Initialize(ctx context.Context, db *stdsql.DB, topic string) 
 // inserts take their offsets in one order and may commit in another, and a subscriber
 // that acks offset 11 before offset 10 commits never reads 10. PostgreSQL needs no lock:
 // its schema orders rows by transaction id. SQLite has a single writer.
-func (s SQLSchema) PublishInTx(ctx context.Context, tx *stdsql.Tx, topic string, msgs ...*message.Message) error {
+func (s Schema) PublishInTx(ctx context.Context, tx *stdsql.Tx, topic string, msgs ...*message.Message) error {
 	if s.dialect == sqldb.MySQL {
 		var locked string
 		err := tx.QueryRowContext(ctx, "SELECT topic FROM "+publishLocksTable+" WHERE topic = ? FOR UPDATE", topic).Scan(&locked)
@@ -133,14 +133,14 @@ func (s SQLSchema) PublishInTx(ctx context.Context, tx *stdsql.Tx, topic string,
 
 // TxPublisher returns a message.Publisher that writes to the tables of this schema
 // inside tx with PublishInTx. It is meant to live as long as tx.
-func (s SQLSchema) TxPublisher(ctx context.Context, tx *stdsql.Tx) message.Publisher {
+func (s Schema) TxPublisher(ctx context.Context, tx *stdsql.Tx) message.Publisher {
 	return txPublisher{ctx: ctx, tx: tx, s: s}
 }
 
 type txPublisher struct {
 	ctx context.Context
 	tx  *stdsql.Tx
-	s   SQLSchema
+	s   Schema
 }
 
 func (p txPublisher) Publish(topic string, msgs ...*message.Message) error {
@@ -152,7 +152,7 @@ func (txPublisher) Close() error { return nil }
 // SubscriberConfig is the watermill-sql subscriber configuration of this schema for
 // consumer group, polling every pollInterval when idle. Tables are created by
 // Initialize, not by the subscriber.
-func (s SQLSchema) SubscriberConfig(group string, pollInterval time.Duration) wsql.SubscriberConfig {
+func (s Schema) SubscriberConfig(group string, pollInterval time.Duration) wsql.SubscriberConfig {
 	return wsql.SubscriberConfig{
 		ConsumerGroup:    group,
 		PollInterval:     pollInterval,

@@ -1,4 +1,4 @@
-package transport
+package amqp
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
+	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -20,6 +21,16 @@ const (
 	defaultAMQPReconnectInitial = 500 * time.Millisecond
 	defaultAMQPReconnectMax     = 10 * time.Second
 )
+
+// Kind is the RabbitMQ transport, kind amqp in the topology file.
+var Kind = transport.Kind{
+	Name: topology.KindAMQP,
+	Open: func(cfg *topology.Transport, logger watermill.LoggerAdapter) (transport.Transport, error) {
+		return newAMQP(cfg, logger)
+	},
+	Browse: openBrowser,
+	Drop:   drop,
+}
 
 // amqpTransport is a RabbitMQ transport. Watermill's AMQP publisher and subscriber each
 // dial their own connection, so a slow consumer never throttles publishing.
@@ -66,7 +77,7 @@ func (a *amqpTransport) config(queueName amqp.QueueNameGenerator) amqp.Config {
 				BackoffMaxInterval:         a.cfg.ReconnectMax,
 			},
 		},
-		Marshaler: AMQPMarshaler{NotPersistentDeliveryMode: !a.cfg.Durable},
+		Marshaler: Marshaler{NotPersistentDeliveryMode: !a.cfg.Durable},
 		Exchange: amqp.ExchangeConfig{
 			GenerateName: func(topic string) string { return topic },
 			Type:         "fanout",
@@ -103,21 +114,21 @@ func (a *amqpTransport) NewPublisher() (message.Publisher, error) {
 	return pub, nil
 }
 
-// amqpQueueName returns the queue a subscriber consumes topic from: <topic>.<group> for
+// queueName returns the queue a subscriber consumes topic from: <topic>.<group> for
 // shared delivery, <topic>.<group>.<instance> for broadcast.
-func amqpQueueName(topic string, opts SubscriberOptions) string {
-	if opts.broadcast() {
+func queueName(topic string, opts transport.SubscriberOptions) string {
+	if opts.Broadcast() {
 		return topic + "." + opts.Group + "." + opts.Instance
 	}
 	return topic + "." + opts.Group
 }
 
-func (a *amqpTransport) NewSubscriber(opts SubscriberOptions) (message.Subscriber, error) {
-	if err := opts.validate(); err != nil {
+func (a *amqpTransport) NewSubscriber(opts transport.SubscriberOptions) (message.Subscriber, error) {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	cfg := a.config(func(topic string) string { return amqpQueueName(topic, opts) })
-	if opts.broadcast() {
+	cfg := a.config(func(topic string) string { return queueName(topic, opts) })
+	if opts.Broadcast() {
 		// A per-instance queue is never durable and goes with its last consumer.
 		cfg.Queue.Durable = false
 		cfg.Queue.AutoDelete = true
@@ -144,3 +155,26 @@ func (a *amqpTransport) Ping(ctx context.Context) error {
 
 // Close has nothing to release: connections belong to publishers and subscribers.
 func (a *amqpTransport) Close() error { return nil }
+
+// drop deletes the queues of groups on topic (shared delivery) and the topic's exchange.
+func drop(_ context.Context, cfg *topology.Transport, topic string, groups ...string) error {
+	if cfg.AMQP == nil {
+		return errors.New("amqp: missing amqp config")
+	}
+	conn, err := amqp091.Dial(cfg.AMQP.URL.Reveal())
+	if err != nil {
+		return fmt.Errorf("amqp dial %s: %w", cfg.AMQP.URL, err)
+	}
+	defer conn.Close()
+	for _, g := range groups {
+		if ch, err := conn.Channel(); err == nil {
+			_, _ = ch.QueueDelete(queueName(topic, transport.SubscriberOptions{Group: g}), false, false, false)
+			_ = ch.Close()
+		}
+	}
+	if ch, err := conn.Channel(); err == nil {
+		_ = ch.ExchangeDelete(topic, false, false)
+		_ = ch.Close()
+	}
+	return nil
+}

@@ -1,4 +1,4 @@
-package transport
+package sql
 
 import (
 	"context"
@@ -16,10 +16,22 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/sqldb"
+	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
 
 const defaultSQLPollInterval = 100 * time.Millisecond
+
+// Kind is the SQL transport (PostgreSQL, MySQL/MariaDB or SQLite), kind sql in the
+// topology file.
+var Kind = transport.Kind{
+	Name: topology.KindSQL,
+	Open: func(cfg *topology.Transport, logger watermill.LoggerAdapter) (transport.Transport, error) {
+		return newSQL(cfg, logger)
+	},
+	Browse: openBrowser,
+	Drop:   drop,
+}
 
 // sqlTransport is a watermill-sql transport: one *sql.DB shared by its publishers and
 // subscribers, closed by Close.
@@ -29,7 +41,7 @@ type sqlTransport struct {
 	cfg     topology.SQLConfig
 	db      *stdsql.DB
 	logger  watermill.LoggerAdapter
-	sch     SQLSchema
+	sch     Schema
 	// sqliteFile is the database file of a SQLite transport configured with a plain
 	// path; its folder is created on first use.
 	sqliteFile string
@@ -55,7 +67,7 @@ func newSQL(cfg *topology.Transport, logger watermill.LoggerAdapter) (*sqlTransp
 		c.PollInterval = defaultSQLPollInterval
 	}
 	t := &sqlTransport{name: cfg.Name, dialect: c.Dialect, cfg: c, logger: logger}
-	sch, err := NewSQLSchema(c.Dialect)
+	sch, err := NewSchema(c.Dialect)
 	if err != nil {
 		return nil, err
 	}
@@ -166,15 +178,15 @@ func (t *sqlTransport) NewPublisher() (message.Publisher, error) {
 
 // sqlConsumerGroup returns the consumer group of a subscriber: <group> for shared
 // delivery, <group>_<instance> for broadcast.
-func sqlConsumerGroup(opts SubscriberOptions) string {
-	if opts.broadcast() {
+func sqlConsumerGroup(opts transport.SubscriberOptions) string {
+	if opts.Broadcast() {
 		return opts.Group + "_" + opts.Instance
 	}
 	return opts.Group
 }
 
-func (t *sqlTransport) NewSubscriber(opts SubscriberOptions) (message.Subscriber, error) {
-	if err := opts.validate(); err != nil {
+func (t *sqlTransport) NewSubscriber(opts transport.SubscriberOptions) (message.Subscriber, error) {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	sub, err := wsql.NewSubscriber(t.db, wsql.SubscriberConfig{
@@ -189,7 +201,7 @@ func (t *sqlTransport) NewSubscriber(opts SubscriberOptions) (message.Subscriber
 	if err != nil {
 		return nil, fmt.Errorf("sql subscriber: %w", err)
 	}
-	return &sqlSubscriber{t: t, sub: sub, group: sqlConsumerGroup(opts), broadcast: opts.broadcast(), closing: make(chan struct{})}, nil
+	return &sqlSubscriber{t: t, sub: sub, group: sqlConsumerGroup(opts), broadcast: opts.Broadcast(), closing: make(chan struct{})}, nil
 }
 
 // Ping pings the database.
@@ -371,7 +383,7 @@ func (s postgresSchema) InsertQuery(topic string, msgs message.Messages) (wsql.Q
 }
 
 // UnmarshalMessage reads a row as watermill-sql's PostgreSQL schema does and restores
-// its ce_id (RestoreEventID).
+// its ce_id (metadata.RestoreEventID).
 func (s postgresSchema) UnmarshalMessage(row wsql.Scanner) (wsql.Row, error) {
 	return withEventID(s.DefaultPostgreSQLSchema.UnmarshalMessage(row))
 }
@@ -404,7 +416,31 @@ func (s mysqlSchema) InsertQuery(topic string, msgs message.Messages) (wsql.Quer
 }
 
 // UnmarshalMessage reads a row as watermill-sql's MySQL schema does and restores its
-// ce_id (RestoreEventID).
+// ce_id (metadata.RestoreEventID).
 func (s mysqlSchema) UnmarshalMessage(row wsql.Scanner) (wsql.Row, error) {
 	return withEventID(s.DefaultMySQLSchema.UnmarshalMessage(row))
+}
+
+// drop deletes the messages and offsets tables of topic on MySQL. PostgreSQL tests use a
+// schema of their own and SQLite ones a file of their own, dropped with everything in
+// them, so nothing is done there.
+func drop(ctx context.Context, cfg *topology.Transport, topic string, _ ...string) error {
+	if cfg.SQL == nil {
+		return errors.New("sql: missing sql config")
+	}
+	if sqldb.Dialect(cfg.SQL.Dialect) != sqldb.MySQL {
+		return nil
+	}
+	db, err := sqldb.Open(sqldb.MySQL, cfg.SQL.DSN.Reveal())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var errs []error
+	for _, table := range []string{"watermill_" + topic, "watermill_offsets_" + topic} {
+		if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS "+sqldb.MySQL.Quote(table)); err != nil {
+			errs = append(errs, fmt.Errorf("drop table %s: %w", table, err))
+		}
+	}
+	return errors.Join(errs...)
 }

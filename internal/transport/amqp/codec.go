@@ -1,4 +1,4 @@
-package transport
+package amqp
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 	"github.com/millrace/millrace/internal/metadata"
 )
 
-// AMQPMarshaler is how millrace puts Watermill messages into RabbitMQ and reads them
+// Marshaler is how millrace puts Watermill messages into RabbitMQ and reads them
 // back. It carries what AMQP 0-9-1 has a basic property for in that property, and the
 // rest of the metadata in headers, as Watermill's DefaultMarshaler does:
 //
@@ -34,19 +34,19 @@ import (
 // message without message_id takes its UUID from Watermill's "_watermill_message_uuid"
 // header, so messages published by Watermill's DefaultMarshaler (or by an earlier
 // millrace) read the same.
-type AMQPMarshaler struct {
+type Marshaler struct {
 	// NotPersistentDeliveryMode publishes in transient delivery mode (non-durable
 	// transports); otherwise messages are persistent.
 	NotPersistentDeliveryMode bool
 }
 
-var _ wamqp.Marshaler = AMQPMarshaler{}
+var _ wamqp.Marshaler = Marshaler{}
 
 // maxShortString is the longest value an AMQP 0-9-1 short string property holds.
 const maxShortString = 255
 
 // Marshal implements wamqp.Marshaler.
-func (m AMQPMarshaler) Marshal(msg *message.Message) (amqp.Publishing, error) {
+func (m Marshaler) Marshal(msg *message.Message) (amqp.Publishing, error) {
 	p := amqp.Publishing{Body: msg.Payload, Timestamp: time.Now()}
 	if !m.NotPersistentDeliveryMode {
 		p.DeliveryMode = amqp.Persistent
@@ -86,7 +86,7 @@ func (m AMQPMarshaler) Marshal(msg *message.Message) (amqp.Publishing, error) {
 }
 
 // Unmarshal implements wamqp.Marshaler.
-func (m AMQPMarshaler) Unmarshal(d amqp.Delivery) (*message.Message, error) {
+func (m Marshaler) Unmarshal(d amqp.Delivery) (*message.Message, error) {
 	uuid := d.MessageId
 	if uuid == "" {
 		if v, ok := d.Headers[wamqp.DefaultMessageUUIDHeaderKey]; ok {
@@ -113,7 +113,7 @@ func (m AMQPMarshaler) Unmarshal(d amqp.Delivery) (*message.Message, error) {
 	setIfAny(msg.Metadata, metadata.KeySource, d.AppId)
 	setIfAny(msg.Metadata, metadata.KeyDataContentType, d.ContentType)
 	setIfAny(msg.Metadata, metadata.KeyCorrelationID, d.CorrelationId)
-	RestoreEventID(msg)
+	metadata.RestoreEventID(msg)
 	return msg, nil
 }
 

@@ -1,4 +1,4 @@
-package transport
+package sql
 
 import (
 	"encoding/json"
@@ -33,15 +33,6 @@ func sqlMetadata(msg *message.Message) ([]byte, error) {
 	return b, nil
 }
 
-// RestoreEventID puts back the ce_id that a SQL row's metadata column or the AMQP
-// headers left out because it equalled the message UUID. Readers of a SQL transport's
-// tables call it after decoding the metadata.
-func RestoreEventID(msg *message.Message) {
-	if _, ok := msg.Metadata[metadata.KeyID]; !ok && msg.Metadata[metadata.KeySpecVersion] != "" && msg.UUID != "" {
-		msg.Metadata.Set(metadata.KeyID, msg.UUID)
-	}
-}
-
 // sqlInsertArgs returns the uuid, payload and metadata arguments of msgs, in order.
 func sqlInsertArgs(msgs message.Messages) ([]any, error) {
 	args := make([]any, 0, 3*len(msgs))
@@ -71,7 +62,7 @@ func postgresInsertMarkers(n int) string {
 // withEventID restores the ce_id of the message of a row read without error.
 func withEventID(r wsql.Row, err error) (wsql.Row, error) {
 	if err == nil {
-		RestoreEventID(r.Msg)
+		metadata.RestoreEventID(r.Msg)
 	}
 	return r, err
 }

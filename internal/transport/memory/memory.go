@@ -1,4 +1,4 @@
-package transport
+package memory
 
 import (
 	"context"
@@ -12,8 +12,18 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/metadata"
+	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
+
+// Kind is the in-memory transport, kind gochannel in the topology file.
+var Kind = transport.Kind{
+	Name: topology.KindGoChannel,
+	Open: func(cfg *topology.Transport, logger watermill.LoggerAdapter) (transport.Transport, error) {
+		return New(cfg.Name, logger), nil
+	},
+	InProcess: true,
+}
 
 // goChannel is the in-memory transport: a broker living in the process, with the same
 // shared/broadcast semantics as the network brokers.
@@ -23,8 +33,12 @@ type goChannel struct {
 	broker *memBroker
 }
 
-func newGoChannel(cfg *topology.Transport, logger watermill.LoggerAdapter) (*goChannel, error) {
-	return &goChannel{name: cfg.Name, logger: logger, broker: newMemBroker()}, nil
+// New returns an in-memory transport named name with a broker of its own.
+func New(name string, logger watermill.LoggerAdapter) transport.Transport {
+	if logger == nil {
+		logger = watermill.NopLogger{}
+	}
+	return &goChannel{name: name, logger: logger, broker: newMemBroker()}
 }
 
 func (g *goChannel) Name() string        { return g.name }
@@ -43,8 +57,8 @@ func (g *goChannel) NewPublisher() (message.Publisher, error) {
 	return &memPublisher{broker: g.broker}, nil
 }
 
-func (g *goChannel) NewSubscriber(opts SubscriberOptions) (message.Subscriber, error) {
-	if err := opts.validate(); err != nil {
+func (g *goChannel) NewSubscriber(opts transport.SubscriberOptions) (message.Subscriber, error) {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	s := &memSubscriber{
@@ -53,7 +67,7 @@ func (g *goChannel) NewSubscriber(opts SubscriberOptions) (message.Subscriber, e
 		closing: make(chan struct{}),
 		logger:  g.logger,
 	}
-	if opts.broadcast() {
+	if opts.Broadcast() {
 		s.queue = opts.Group + "." + opts.Instance
 		s.autoDelete = true
 	}
@@ -68,7 +82,7 @@ type memPublisher struct {
 
 func (p *memPublisher) Publish(topic string, msgs ...*message.Message) error {
 	if p.closed.Load() {
-		return fmt.Errorf("publish to %q: publisher %w", topic, errClosed)
+		return fmt.Errorf("publish to %q: publisher %w", topic, transport.ErrClosed)
 	}
 	return p.broker.publish(topic, msgs)
 }
@@ -106,7 +120,7 @@ func (s *memSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *me
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, fmt.Errorf("subscribe to %q: subscriber %w", topic, errClosed)
+		return nil, fmt.Errorf("subscribe to %q: subscriber %w", topic, transport.ErrClosed)
 	}
 	c := &memConsumer{out: make(chan *message.Message)}
 	c.ctx, c.cancel = context.WithCancel(ctx)
@@ -163,7 +177,7 @@ func (b *memBroker) publish(topic string, msgs []*message.Message) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.closed {
-		return fmt.Errorf("publish to %q: transport %w", topic, errClosed)
+		return fmt.Errorf("publish to %q: transport %w", topic, transport.ErrClosed)
 	}
 	queues := b.topics[topic]
 	if len(queues) == 0 {
@@ -206,7 +220,7 @@ func (b *memBroker) declare(topic, name string, autoDelete bool, c *memConsumer)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return nil, fmt.Errorf("transport %w", errClosed)
+		return nil, fmt.Errorf("transport %w", transport.ErrClosed)
 	}
 	queues := b.topics[topic]
 	if queues == nil {

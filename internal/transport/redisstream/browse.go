@@ -1,4 +1,4 @@
-package poison
+package redisstream
 
 import (
 	"context"
@@ -10,41 +10,39 @@ import (
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
 
-// redisStore reads the streams of a Redis Streams transport.
-type redisStore struct {
+// browser reads the streams of a Redis Streams transport.
+type browser struct {
 	client *redis.Client
 	codec  redisstream.DefaultMarshallerUnmarshaller
 }
 
-var _ Store = (*redisStore)(nil)
+var _ transport.Browser = (*browser)(nil)
 
-func openRedis(cfg *topology.RedisStreamConfig) (*redisStore, error) {
-	if cfg == nil {
+// openBrowser returns a browser of the streams of transport cfg. Streams keep every
+// entry whatever the consumer group, so group is not needed.
+func openBrowser(cfg *topology.Transport, _ string) (transport.Browser, error) {
+	if cfg.RedisStream == nil {
 		return nil, fmt.Errorf("missing redisstream config")
 	}
-	return &redisStore{client: redis.NewClient(&redis.Options{
-		Addr:     cfg.Addr,
-		Username: cfg.Username,
-		Password: cfg.Password.Reveal(),
-		DB:       cfg.DB,
-	})}, nil
+	return &browser{client: newClient(cfg.RedisStream)}, nil
 }
 
-func (s *redisStore) List(ctx context.Context, topic string) ([]Entry, error) {
+func (s *browser) List(ctx context.Context, topic string) ([]transport.Stored, error) {
 	msgs, err := s.client.XRange(ctx, topic, "-", "+").Result()
 	if err != nil {
 		return nil, fmt.Errorf("read poison stream %s: %w", topic, err)
 	}
-	out := make([]Entry, 0, len(msgs))
+	out := make([]transport.Stored, 0, len(msgs))
 	for _, m := range msgs {
 		msg, err := s.codec.Unmarshal(m.Values)
 		if err != nil {
 			return nil, fmt.Errorf("poison stream %s, entry %s: %w", topic, m.ID, err)
 		}
-		out = append(out, Entry{PoisonTopic: topic, Ref: m.ID, Message: msg, StoredAt: streamIDTime(m.ID)})
+		out = append(out, transport.Stored{Ref: m.ID, Message: msg, StoredAt: streamIDTime(m.ID)})
 	}
 	return out, nil
 }
@@ -59,11 +57,11 @@ func streamIDTime(id string) time.Time {
 	return time.UnixMilli(n).UTC()
 }
 
-func (s *redisStore) Get(ctx context.Context, topic, id string) ([]Entry, error) {
-	return get(ctx, s, topic, id)
+func (s *browser) Get(ctx context.Context, topic, id string) ([]transport.Stored, error) {
+	return transport.GetByID(ctx, s, topic, id)
 }
 
-func (s *redisStore) Remove(ctx context.Context, topic string, refs ...string) error {
+func (s *browser) Remove(ctx context.Context, topic string, refs ...string) error {
 	if len(refs) == 0 {
 		return nil
 	}
@@ -74,7 +72,7 @@ func (s *redisStore) Remove(ctx context.Context, topic string, refs ...string) e
 }
 
 // Purge trims the stream to nothing, keeping the stream and its consumer groups.
-func (s *redisStore) Purge(ctx context.Context, topic string) (int, error) {
+func (s *browser) Purge(ctx context.Context, topic string) (int, error) {
 	n, err := s.client.XTrimMaxLen(ctx, topic, 0).Result()
 	if err != nil {
 		return 0, fmt.Errorf("purge poison stream %s: %w", topic, err)
@@ -82,4 +80,4 @@ func (s *redisStore) Purge(ctx context.Context, topic string) (int, error) {
 	return int(n), nil
 }
 
-func (s *redisStore) Close() error { return s.client.Close() }
+func (s *browser) Close() error { return s.client.Close() }

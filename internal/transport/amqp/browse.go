@@ -1,4 +1,4 @@
-package poison
+package amqp
 
 import (
 	"context"
@@ -6,42 +6,44 @@ import (
 	"fmt"
 	"sync"
 
-	amqp "github.com/rabbitmq/amqp091-go"
+	amqp091 "github.com/rabbitmq/amqp091-go"
 
-	"github.com/millrace/millrace/internal/router"
 	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
 
-// amqpStore browses the queue each poison topic keeps for router.PoisonStoreGroup.
-type amqpStore struct {
-	url string
+// browser reads the queue a consumer group keeps for each topic, as the subscriber of
+// a shared group names it.
+type browser struct {
+	url   string
+	group string
 
 	mu   sync.Mutex
-	conn *amqp.Connection
+	conn *amqp091.Connection
 }
 
-var _ Store = (*amqpStore)(nil)
+var _ transport.Browser = (*browser)(nil)
 
-func openAMQP(cfg *topology.AMQPConfig) (*amqpStore, error) {
-	if cfg == nil {
+func openBrowser(cfg *topology.Transport, group string) (transport.Browser, error) {
+	if cfg.AMQP == nil {
 		return nil, fmt.Errorf("missing amqp config")
 	}
-	return &amqpStore{url: cfg.URL.Reveal()}, nil
+	return &browser{url: cfg.AMQP.URL.Reveal(), group: group}, nil
 }
 
-// queue is the queue that keeps the poisoned messages of topic, named like the amqp
-// transport names a shared group's queue.
-func queue(topic string) string { return topic + "." + router.PoisonStoreGroup }
+// queue is the queue that keeps the messages of topic for the browser's group.
+func (s *browser) queue(topic string) string {
+	return queueName(topic, transport.SubscriberOptions{Group: s.group})
+}
 
 // connection dials on first use and redials after the broker closed the connection.
-func (s *amqpStore) connection() (*amqp.Connection, error) {
+func (s *browser) connection() (*amqp091.Connection, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.conn != nil && !s.conn.IsClosed() {
 		return s.conn, nil
 	}
-	conn, err := amqp.Dial(s.url)
+	conn, err := amqp091.Dial(s.url)
 	if err != nil {
 		return nil, fmt.Errorf("connect to RabbitMQ: %w", err)
 	}
@@ -53,7 +55,7 @@ func (s *amqpStore) connection() (*amqp.Connection, error) {
 // each, acknowledges those for which keep returns true and then closes the channel, so
 // RabbitMQ requeues the others at their place (marked redelivered). A queue that does
 // not exist holds nothing.
-func (s *amqpStore) browse(ctx context.Context, topic string, visit func(Entry) (remove bool)) error {
+func (s *browser) browse(ctx context.Context, topic string, visit func(transport.Stored) (remove bool)) error {
 	conn, err := s.connection()
 	if err != nil {
 		return err
@@ -63,13 +65,13 @@ func (s *amqpStore) browse(ctx context.Context, topic string, visit func(Entry) 
 		return fmt.Errorf("open channel: %w", err)
 	}
 	defer ch.Close() // requeues every message not acknowledged
-	q := queue(topic)
-	var codec transport.AMQPMarshaler
+	q := s.queue(topic)
+	var codec Marshaler
 	for ctx.Err() == nil {
 		d, ok, err := ch.Get(q, false)
 		if err != nil {
-			var ae *amqp.Error
-			if errors.As(err, &ae) && ae.Code == amqp.NotFound {
+			var ae *amqp091.Error
+			if errors.As(err, &ae) && ae.Code == amqp091.NotFound {
 				return nil
 			}
 			return fmt.Errorf("browse queue %s: %w", q, err)
@@ -81,7 +83,7 @@ func (s *amqpStore) browse(ctx context.Context, topic string, visit func(Entry) 
 		if err != nil {
 			return fmt.Errorf("queue %s: %w", q, err)
 		}
-		e := Entry{PoisonTopic: topic, Ref: msg.UUID, Message: msg, StoredAt: d.Timestamp}
+		e := transport.Stored{Ref: msg.UUID, Message: msg, StoredAt: d.Timestamp}
 		if visit(e) {
 			if err := d.Ack(false); err != nil {
 				return fmt.Errorf("remove from queue %s: %w", q, err)
@@ -91,21 +93,21 @@ func (s *amqpStore) browse(ctx context.Context, topic string, visit func(Entry) 
 	return ctx.Err()
 }
 
-func (s *amqpStore) List(ctx context.Context, topic string) ([]Entry, error) {
-	var out []Entry
-	err := s.browse(ctx, topic, func(e Entry) bool {
+func (s *browser) List(ctx context.Context, topic string) ([]transport.Stored, error) {
+	var out []transport.Stored
+	err := s.browse(ctx, topic, func(e transport.Stored) bool {
 		out = append(out, e)
 		return false
 	})
 	return out, err
 }
 
-func (s *amqpStore) Get(ctx context.Context, topic, id string) ([]Entry, error) {
-	return get(ctx, s, topic, id)
+func (s *browser) Get(ctx context.Context, topic, id string) ([]transport.Stored, error) {
+	return transport.GetByID(ctx, s, topic, id)
 }
 
 // Remove acknowledges one message per ref (a message UUID).
-func (s *amqpStore) Remove(ctx context.Context, topic string, refs ...string) error {
+func (s *browser) Remove(ctx context.Context, topic string, refs ...string) error {
 	left := map[string]int{}
 	for _, r := range refs {
 		left[r]++
@@ -113,7 +115,7 @@ func (s *amqpStore) Remove(ctx context.Context, topic string, refs ...string) er
 	if len(left) == 0 {
 		return nil
 	}
-	return s.browse(ctx, topic, func(e Entry) bool {
+	return s.browse(ctx, topic, func(e transport.Stored) bool {
 		if left[e.Ref] > 0 {
 			left[e.Ref]--
 			return true
@@ -123,7 +125,7 @@ func (s *amqpStore) Remove(ctx context.Context, topic string, refs ...string) er
 }
 
 // Purge uses queue.purge, which removes the ready messages of the queue.
-func (s *amqpStore) Purge(ctx context.Context, topic string) (int, error) {
+func (s *browser) Purge(ctx context.Context, topic string) (int, error) {
 	conn, err := s.connection()
 	if err != nil {
 		return 0, err
@@ -133,18 +135,18 @@ func (s *amqpStore) Purge(ctx context.Context, topic string) (int, error) {
 		return 0, fmt.Errorf("open channel: %w", err)
 	}
 	defer ch.Close()
-	n, err := ch.QueuePurge(queue(topic), false)
+	n, err := ch.QueuePurge(s.queue(topic), false)
 	if err != nil {
-		var ae *amqp.Error
-		if errors.As(err, &ae) && ae.Code == amqp.NotFound {
+		var ae *amqp091.Error
+		if errors.As(err, &ae) && ae.Code == amqp091.NotFound {
 			return 0, nil
 		}
-		return 0, fmt.Errorf("purge queue %s: %w", queue(topic), err)
+		return 0, fmt.Errorf("purge queue %s: %w", s.queue(topic), err)
 	}
 	return n, nil
 }
 
-func (s *amqpStore) Close() error {
+func (s *browser) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.conn == nil || s.conn.IsClosed() {

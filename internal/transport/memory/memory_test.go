@@ -1,16 +1,24 @@
-package transport_test
+package memory_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/internal/transport"
+	"github.com/millrace/millrace/internal/transport/memory"
 	"github.com/millrace/millrace/topology"
 )
+
+// uniqueTopic returns a topic name no other test uses.
+func uniqueTopic(prefix string) string {
+	return prefix + "_" + strings.ToLower(watermill.NewShortUUID())
+}
 
 // memSubscribe subscribes instance of group (shared delivery) to topic on the in-memory
 // transport tr.
@@ -32,7 +40,8 @@ func memSubscribe(t *testing.T, ctx context.Context, tr transport.Transport, gro
 // new topic.
 func twoGroups(t *testing.T, ctx context.Context) (pub message.Publisher, topic string, a, b <-chan *message.Message) {
 	t.Helper()
-	tr := mustNew(t, kinds()[0].Config(t))
+	tr := memory.New("mem", nil)
+	t.Cleanup(func() { _ = tr.Close() })
 	topic = uniqueTopic("mem")
 	a, b = memSubscribe(t, ctx, tr, "a", "i", topic), memSubscribe(t, ctx, tr, "b", "i", topic)
 	pub, err := tr.NewPublisher()
@@ -138,4 +147,43 @@ func TestMemoryHandsOffReleasedMessages(t *testing.T) {
 		t.Errorf("redelivery = %s %v %s, want m1 with only k=%q and {\"n\":1}", again.UUID, again.Metadata, again.Payload, "published")
 	}
 	again.Ack()
+}
+
+// TestMemoryGroupMembersCompete checks that the in-memory transport shares a group's
+// messages among its subscribers: while one member holds a message unacked, the next
+// message goes to the other member.
+func TestMemoryGroupMembersCompete(t *testing.T) {
+	tr := memory.New("mem", nil)
+	t.Cleanup(func() { _ = tr.Close() })
+	topic := uniqueTopic("compete")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a, b := memSubscribe(t, ctx, tr, "g", "a", topic), memSubscribe(t, ctx, tr, "g", "b", topic)
+	pub, err := tr.NewPublisher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	for _, id := range []string{"first", "second"} {
+		if err := pub.Publish(topic, message.NewMessage(id, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var held []*message.Message
+	for len(held) < 2 {
+		select {
+		case msg := <-a:
+			held = append(held, msg)
+		case msg := <-b:
+			held = append(held, msg)
+		case <-ctx.Done():
+			t.Fatalf("with one member holding %d message(s) unacked, the other got nothing", len(held))
+		}
+	}
+	if held[0].UUID == held[1].UUID {
+		t.Fatalf("message %s delivered twice within one group", held[0].UUID)
+	}
+	for _, msg := range held {
+		msg.Ack()
+	}
 }

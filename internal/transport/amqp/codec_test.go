@@ -1,4 +1,4 @@
-package transport_test
+package amqp_test
 
 import (
 	"maps"
@@ -10,7 +10,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/millrace/millrace/internal/metadata"
-	"github.com/millrace/millrace/internal/transport"
+	mamqp "github.com/millrace/millrace/internal/transport/amqp"
 )
 
 // deliver turns a publishing into the delivery a consumer would receive.
@@ -46,14 +46,14 @@ func TestAMQPMarshalerRoundTrips(t *testing.T) {
 		"value too long for a property": long, "no metadata": noMetadata,
 	} {
 		t.Run(name, func(t *testing.T) {
-			p, err := transport.AMQPMarshaler{}.Marshal(msg)
+			p, err := mamqp.Marshaler{}.Marshal(msg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if p.DeliveryMode != amqp.Persistent {
 				t.Errorf("delivery mode %d, want persistent", p.DeliveryMode)
 			}
-			got, err := transport.AMQPMarshaler{}.Unmarshal(deliver(p))
+			got, err := mamqp.Marshaler{}.Unmarshal(deliver(p))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,7 +74,7 @@ func TestAMQPMarshalerUsesProperties(t *testing.T) {
 		metadata.KeyDataContentType: "application/json", metadata.KeyCorrelationID: "c-1",
 		metadata.KeySpecVersion: "1.0", metadata.KeyTime: "2026-11-24T18:26:16Z",
 	}
-	p, err := transport.AMQPMarshaler{NotPersistentDeliveryMode: true}.Marshal(msg)
+	p, err := mamqp.Marshaler{NotPersistentDeliveryMode: true}.Marshal(msg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestAMQPMarshalerReadsWatermillFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := transport.AMQPMarshaler{}.Unmarshal(deliver(p))
+	got, err := mamqp.Marshaler{}.Unmarshal(deliver(p))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestAMQPMarshalerReadsWatermillFormat(t *testing.T) {
 	}
 	bad := deliver(p)
 	bad.Headers = amqp.Table{"n": int32(1)}
-	if _, err := (transport.AMQPMarshaler{}).Unmarshal(bad); err == nil {
+	if _, err := (mamqp.Marshaler{}).Unmarshal(bad); err == nil {
 		t.Error("a non-string header was accepted")
 	}
 }

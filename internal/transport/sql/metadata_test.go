@@ -1,4 +1,4 @@
-package transport_test
+package sql_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/metadata"
+	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
@@ -74,29 +75,18 @@ func TestSQLMetadataRoundTrip(t *testing.T) {
 				}
 			}
 
-			schema, err := transport.NewSQLSchema(cfg.SQL.Dialect)
-			if err != nil {
-				t.Fatal(err)
-			}
-			db, err := stdsql.Open(schema.Driver, string(cfg.SQL.DSN))
+			d := sqldb.Dialect(cfg.SQL.Dialect)
+			db, err := stdsql.Open(d.Driver(), string(cfg.SQL.DSN))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			quote := func(name string) string {
-				if cfg.SQL.Dialect == topology.DialectMySQL {
-					return "`" + name + "`"
-				}
-				return `"` + name + `"`
-			}
+			quote := d.Quote
 			table := quote("watermill_" + topic)
 			column := func(uuid string) map[string]string {
 				t.Helper()
 				var raw []byte
-				q := "SELECT metadata FROM " + table + " WHERE uuid = ?"
-				if cfg.SQL.Dialect == topology.DialectPostgres {
-					q = "SELECT metadata FROM " + table + " WHERE uuid = $1"
-				}
+				q := "SELECT metadata FROM " + table + " WHERE uuid = " + d.Placeholder(1)
 				if err := db.QueryRow(q, uuid).Scan(&raw); err != nil {
 					t.Fatalf("read metadata column: %v", err)
 				}

@@ -1,4 +1,4 @@
-package transport
+package redisstream
 
 import (
 	"context"
@@ -11,8 +11,19 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
+
+// Kind is the Redis Streams transport, kind redisstream in the topology file.
+var Kind = transport.Kind{
+	Name: topology.KindRedisStream,
+	Open: func(cfg *topology.Transport, logger watermill.LoggerAdapter) (transport.Transport, error) {
+		return newRedisStream(cfg, logger)
+	},
+	Browse: openBrowser,
+	Drop:   drop,
+}
 
 // redisTransport is a Redis Streams transport: one client shared by all its publishers
 // and subscribers, closed by Close.
@@ -37,13 +48,7 @@ func newRedisStream(cfg *topology.Transport, logger watermill.LoggerAdapter) (*r
 	if c.MaxLen < 0 {
 		return nil, fmt.Errorf("redisstream: negative max_len %d", c.MaxLen)
 	}
-	client := redis.NewClient(&redis.Options{
-		Addr:     c.Addr,
-		Username: c.Username,
-		Password: c.Password.Reveal(),
-		DB:       c.DB,
-	})
-	return &redisTransport{name: cfg.Name, cfg: c, client: client, logger: logger}, nil
+	return &redisTransport{name: cfg.Name, cfg: c, client: newClient(&c), logger: logger}, nil
 }
 
 func (r *redisTransport) Name() string        { return r.name }
@@ -70,19 +75,19 @@ func (r *redisTransport) NewPublisher() (message.Publisher, error) {
 // redisGroup returns the consumer group, consumer name and start id of a subscriber:
 // shared delivery reads the stream from its start as group <group>; broadcast delivery
 // reads only new entries as group <group>.<instance>.
-func redisGroup(opts SubscriberOptions) (group, consumer, oldestID string) {
+func redisGroup(opts transport.SubscriberOptions) (group, consumer, oldestID string) {
 	consumer = opts.Instance + "-" + watermill.NewShortUUID()
 	if opts.Instance == "" {
 		consumer = watermill.NewShortUUID()
 	}
-	if opts.broadcast() {
+	if opts.Broadcast() {
 		return opts.Group + "." + opts.Instance, consumer, "$"
 	}
 	return opts.Group, consumer, "0"
 }
 
-func (r *redisTransport) NewSubscriber(opts SubscriberOptions) (message.Subscriber, error) {
-	if err := opts.validate(); err != nil {
+func (r *redisTransport) NewSubscriber(opts transport.SubscriberOptions) (message.Subscriber, error) {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	group, consumer, oldest := redisGroup(opts)
@@ -118,4 +123,24 @@ func (r *redisTransport) Close() error {
 		}
 	})
 	return r.closeErr
+}
+
+// newClient returns a client of the Redis server cfg names.
+func newClient(cfg *topology.RedisStreamConfig) *redis.Client {
+	return redis.NewClient(&redis.Options{
+		Addr:     cfg.Addr,
+		Username: cfg.Username,
+		Password: cfg.Password.Reveal(),
+		DB:       cfg.DB,
+	})
+}
+
+// drop deletes the stream of topic, with its consumer groups.
+func drop(ctx context.Context, cfg *topology.Transport, topic string, _ ...string) error {
+	if cfg.RedisStream == nil {
+		return errors.New("redisstream: missing redisstream config")
+	}
+	c := newClient(cfg.RedisStream)
+	defer c.Close()
+	return c.Del(ctx, topic).Err()
 }

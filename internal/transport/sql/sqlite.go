@@ -1,4 +1,4 @@
-package transport
+package sql
 
 import (
 	stdsql "database/sql"
@@ -8,6 +8,7 @@ import (
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/internal/sqldb"
 )
 
@@ -65,19 +66,19 @@ func (s sqliteSchema) SelectQuery(topic, group string, offsets wsql.OffsetsAdapt
 // UnmarshalMessage turns a row of SelectQuery into a message.
 func (sqliteSchema) UnmarshalMessage(row wsql.Scanner) (wsql.Row, error) {
 	var (
-		r        wsql.Row
-		metadata stdsql.NullString
+		r  wsql.Row
+		md stdsql.NullString
 	)
-	if err := row.Scan(&r.Offset, &r.UUID, &r.Payload, &metadata); err != nil {
+	if err := row.Scan(&r.Offset, &r.UUID, &r.Payload, &md); err != nil {
 		return wsql.Row{}, fmt.Errorf("scan message row: %w", err)
 	}
 	msg := message.NewMessage(string(r.UUID), r.Payload)
-	if metadata.Valid && metadata.String != "" {
-		r.Metadata = []byte(metadata.String)
+	if md.Valid && md.String != "" {
+		r.Metadata = []byte(md.String)
 		if err := json.Unmarshal(r.Metadata, &msg.Metadata); err != nil {
 			return wsql.Row{}, fmt.Errorf("unmarshal metadata of message %s: %w", msg.UUID, err)
 		}
-		RestoreEventID(msg)
+		metadata.RestoreEventID(msg)
 	}
 	r.Msg = msg
 	return r, nil

@@ -1,0 +1,133 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/ThreeDotsLabs/watermill"
+
+	"github.com/millrace/millrace/topology"
+)
+
+// Kind is one transport implementation, as its package registers it.
+type Kind struct {
+	// Name is the kind in the topology file ("amqp").
+	Name topology.Kind
+	// Open opens a transport of this kind. Brokers are dialled lazily, except where the
+	// kind shares one client, which Open creates; nothing is sent before first use.
+	Open func(cfg *topology.Transport, logger watermill.LoggerAdapter) (Transport, error)
+	// Browse opens a Browser of the topics of a transport of this kind, showing what
+	// consumer group group keeps; nil for a kind whose topics cannot be read from
+	// another process.
+	Browse func(cfg *topology.Transport, group string) (Browser, error)
+	// Drop removes what a transport of this kind keeps for topic and the given consumer
+	// groups (exchanges and queues, streams, tables), for tests that clean up after
+	// themselves; nil when there is nothing to remove.
+	Drop func(ctx context.Context, cfg *topology.Transport, topic string, groups ...string) error
+	// InProcess kinds keep their broker inside the transport: nothing survives the
+	// process and other processes never meet it.
+	InProcess bool
+}
+
+var (
+	kindsMu sync.RWMutex
+	kinds   = map[topology.Kind]Kind{}
+)
+
+// Register makes a kind available to New and OpenBrowser. It panics when the kind has
+// no name or Open, or is registered twice: registration happens once, at start-up.
+func Register(k Kind) {
+	if k.Name == "" || k.Open == nil {
+		panic("transport: Register needs a kind name and an Open function")
+	}
+	kindsMu.Lock()
+	defer kindsMu.Unlock()
+	if _, dup := kinds[k.Name]; dup {
+		panic(fmt.Sprintf("transport: kind %q registered twice", k.Name))
+	}
+	kinds[k.Name] = k
+}
+
+// Lookup returns the registered kind named name.
+func Lookup(name topology.Kind) (Kind, bool) {
+	kindsMu.RLock()
+	defer kindsMu.RUnlock()
+	k, ok := kinds[name]
+	return k, ok
+}
+
+// Kinds returns the names of the registered kinds, sorted.
+func Kinds() []topology.Kind {
+	kindsMu.RLock()
+	defer kindsMu.RUnlock()
+	out := make([]topology.Kind, 0, len(kinds))
+	for name := range kinds {
+		out = append(out, name)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+func lookup(cfg *topology.Transport) (Kind, error) {
+	if cfg == nil {
+		return Kind{}, errors.New("transport: nil config")
+	}
+	k, ok := Lookup(cfg.Kind)
+	if !ok {
+		return Kind{}, fmt.Errorf("transport %q: unknown kind %q", cfg.Name, cfg.Kind)
+	}
+	return k, nil
+}
+
+// New opens the transport cfg describes with its kind's Open.
+func New(cfg *topology.Transport, logger watermill.LoggerAdapter) (Transport, error) {
+	k, err := lookup(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = watermill.NopLogger{}
+	}
+	logger = logger.With(watermill.LogFields{"transport": cfg.Name})
+	t, err := k.Open(cfg, logger)
+	if err != nil {
+		return nil, fmt.Errorf("transport %q: %w", cfg.Name, err)
+	}
+	return t, nil
+}
+
+// InProcess reports whether kind keeps its broker inside the process (see
+// Kind.InProcess).
+func InProcess(kind topology.Kind) bool {
+	k, ok := Lookup(kind)
+	return ok && k.InProcess
+}
+
+// OpenBrowser returns a Browser of the topics of transport cfg, showing what consumer
+// group group keeps. For a kind whose topics live in a service's process it returns an
+// error wrapping ErrInProcess.
+func OpenBrowser(cfg *topology.Transport, group string) (Browser, error) {
+	k, err := lookup(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if k.Browse == nil {
+		return nil, ErrInProcess
+	}
+	return k.Browse(cfg, group)
+}
+
+// DropTopic removes what transport cfg keeps for topic and groups (see Kind.Drop).
+func DropTopic(ctx context.Context, cfg *topology.Transport, topic string, groups ...string) error {
+	k, err := lookup(cfg)
+	if err != nil {
+		return err
+	}
+	if k.Drop == nil {
+		return nil
+	}
+	return k.Drop(ctx, cfg, topic, groups...)
+}
