@@ -149,13 +149,9 @@ func TestRunsAndShutsDown(t *testing.T) {
 // check, while the other checks pass.
 func TestNotReadyWithoutSMTP(t *testing.T) {
 	base, stderr, _ := startMailer(t, "127.0.0.1:1")
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(stderr.String(), "smtp server unusable") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no warning about the SMTP server in the log:\n%s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Eventually(t, "a warning about the SMTP server in the log", 30*time.Second, func() bool {
+		return strings.Contains(stderr.String(), "smtp server unusable")
+	})
 	if !strings.Contains(stderr.String(), "127.0.0.1:1") {
 		t.Errorf("the warning does not name the SMTP address:\n%s", stderr.String())
 	}

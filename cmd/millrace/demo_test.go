@@ -100,17 +100,6 @@ func storedEmails(t *testing.T, dir string) []string {
 	return bodies
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestDemoServesChatAndProbes checks that the demo also runs the chat (its page and
 // readiness answer) and that the users address serves /readyz and /metrics.
 func TestDemoServesChatAndProbes(t *testing.T) {
@@ -153,7 +142,7 @@ func TestDemo(t *testing.T) {
 	}
 	location := resp.Header.Get("Location")
 
-	waitFor(t, "the verification email", func() bool { return len(storedEmails(t, mailDir)) >= 1 })
+	testenv.Eventually(t, "the verification email", 30*time.Second, func() bool { return len(storedEmails(t, mailDir)) >= 1 })
 	body := storedEmails(t, mailDir)[0]
 	i := strings.Index(body, "/users/verify?token=")
 	if i < 0 {
@@ -168,8 +157,8 @@ func TestDemo(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("verify: %d", resp.StatusCode)
 	}
-	waitFor(t, "the welcome email", func() bool { return len(storedEmails(t, mailDir)) >= 2 })
-	waitFor(t, "statistics", func() bool { return demoStats(t, base) == [2]int{1, 1} })
+	testenv.Eventually(t, "the welcome email", 30*time.Second, func() bool { return len(storedEmails(t, mailDir)) >= 2 })
+	testenv.Eventually(t, "statistics", 30*time.Second, func() bool { return demoStats(t, base) == [2]int{1, 1} })
 	stop()
 
 	base, _, stop2 := startDemo(t, data)
@@ -244,7 +233,7 @@ func TestDemoIsOperable(t *testing.T) {
 		Correlation string            `json:"correlation_id"`
 		Metadata    map[string]string `json:"metadata"`
 	}
-	waitFor(t, "the poisoned email listed by another process", func() bool {
+	testenv.Eventually(t, "the poisoned email listed by another process", 30*time.Second, func() bool {
 		r := runBinary(t, "poison", "list", "--topology", "local", "--data", data, "--format", "json")
 		if r.code != exitOK {
 			t.Fatalf("poison list: exit %d:\n%s", r.code, r.stderr)
@@ -260,7 +249,7 @@ func TestDemoIsOperable(t *testing.T) {
 	}
 
 	var flow string
-	waitFor(t, "the flow in the delivery log", func() bool {
+	testenv.Eventually(t, "the flow in the delivery log", 30*time.Second, func() bool {
 		code, stdout, stderr := runCLI(t, "trace", corr, "--data", data)
 		if code != exitOK && !strings.Contains(stderr, "no message of correlation id") {
 			t.Fatalf("trace: exit %d:\n%s", code, stderr)

@@ -133,7 +133,7 @@ func TestBrowser(t *testing.T) {
 	}
 	open(tabA, a.addr, "alice")
 	// The icon is asked for once the page has loaded; by then nothing may have failed.
-	waitFor(t, "the favicon", func() bool {
+	testenv.Eventually(t, "the favicon", wait, func() bool {
 		load.mu.Lock()
 		defer load.mu.Unlock()
 		return load.icons > 0
@@ -359,18 +359,6 @@ func waitJS(t *testing.T, tab context.Context, expression string) {
 	if _, err := chromedp.Run(tab, chromedp.Poll[bool](expression, chromedp.WithPollingTimeout(wait))); err != nil {
 		page, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.getElementById("status").textContent + " | members: " + document.getElementById("members").textContent`))
 		t.Fatalf("waiting for %s: %v (page: %s)", expression, err, page)
-	}
-}
-
-// waitFor polls cond until it is true.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: deadline passed", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

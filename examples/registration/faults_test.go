@@ -39,8 +39,8 @@ func TestDuplicateDeliverySendsOneEmail(t *testing.T) {
 			st := startStack(t, p, options{concurrency: 1})
 			registered := st.observe("users.registered")
 			st.mustRegister("once@example.com")
-			eventually(t, "the first email", flowTimeout, func() bool { return len(st.smtp.to("once@example.com")) == 1 })
-			eventually(t, "the observed event", flowTimeout, func() bool { return len(registered()) == 1 })
+			testenv.Eventually(t, "the first email", flowTimeout, func() bool { return len(st.smtp.to("once@example.com")) == 1 })
+			testenv.Eventually(t, "the observed event", flowTimeout, func() bool { return len(registered()) == 1 })
 
 			orig := registered()[0]
 			dup := message.NewMessage(orig.UUID, orig.Payload)
@@ -51,14 +51,14 @@ func TestDuplicateDeliverySendsOneEmail(t *testing.T) {
 				t.Fatal(err)
 			}
 			st.mustRegister("barrier@example.com")
-			eventually(t, "the barrier email", flowTimeout, func() bool { return len(st.smtp.to("barrier@example.com")) == 1 })
-			eventually(t, "the duplicate delivered", flowTimeout, func() bool { return len(registered()) == 3 })
+			testenv.Eventually(t, "the barrier email", flowTimeout, func() bool { return len(st.smtp.to("barrier@example.com")) == 1 })
+			testenv.Eventually(t, "the duplicate delivered", flowTimeout, func() bool { return len(registered()) == 3 })
 			if n := len(st.smtp.to("once@example.com")); n != 1 {
 				t.Errorf("%d emails after a duplicate delivery, want 1", n)
 			}
 			// update-user-stats consumes in order: once it recorded the barrier, it has
 			// handled the duplicate before it.
-			eventually(t, "the barrier counted", flowTimeout, func() bool {
+			testenv.Eventually(t, "the barrier counted", flowTimeout, func() bool {
 				var n int
 				err := st.app.Store.DB().QueryRow(`SELECT COUNT(*) FROM processed_messages WHERE handler = 'update-user-stats'`).Scan(&n)
 				return err == nil && n == 2
@@ -79,7 +79,7 @@ func TestSMTPRecoversOnFourthAttempt(t *testing.T) {
 			st := startStack(t, p, options{maxAttempts: 5})
 			st.smtp.setFailFirst(3)
 			st.mustRegister("retry@example.com")
-			eventually(t, "the email", flowTimeout, func() bool { return len(st.smtp.to("retry@example.com")) == 1 })
+			testenv.Eventually(t, "the email", flowTimeout, func() bool { return len(st.smtp.to("retry@example.com")) == 1 })
 			if n := st.smtp.attemptsFor("retry@example.com"); n != 4 {
 				t.Errorf("%d SMTP attempts, want 4", n)
 			}
@@ -100,8 +100,8 @@ func TestSMTPDownForGoodPoisons(t *testing.T) {
 			st.smtp.setReject("bounce@example.com")
 			st.mustRegister("bounce@example.com")
 			st.mustRegister("next@example.com")
-			eventually(t, "the next user's email", flowTimeout, func() bool { return len(st.smtp.to("next@example.com")) == 1 })
-			eventually(t, "the poisoned message", flowTimeout, func() bool { return len(poisoned()) == 1 })
+			testenv.Eventually(t, "the next user's email", flowTimeout, func() bool { return len(st.smtp.to("next@example.com")) == 1 })
+			testenv.Eventually(t, "the poisoned message", flowTimeout, func() bool { return len(poisoned()) == 1 })
 			reason := poisoned()[0].Metadata.Get(middleware.ReasonForPoisonedKey)
 			if !strings.Contains(reason, "550") || !strings.Contains(reason, "mailbox unavailable") {
 				t.Errorf("poison reason %q does not carry the SMTP error", reason)
@@ -148,9 +148,9 @@ func TestRelayStoppedBetweenCommitAndRelay(t *testing.T) {
 				_ = relay.Close()
 			})
 			for _, addr := range []string{"late@example.com", "later@example.com"} {
-				eventually(t, "the email to "+addr, flowTimeout, func() bool { return len(st.smtp.to(addr)) >= 1 })
+				testenv.Eventually(t, "the email to "+addr, flowTimeout, func() bool { return len(st.smtp.to(addr)) >= 1 })
 			}
-			eventually(t, "stats", flowTimeout, func() bool { total, _ := st.stats(); return total == 2 })
+			testenv.Eventually(t, "stats", flowTimeout, func() bool { total, _ := st.stats(); return total == 2 })
 			for _, addr := range []string{"late@example.com", "later@example.com"} {
 				if n := len(st.smtp.to(addr)); n != 1 {
 					t.Errorf("%d emails to %s, want 1", n, addr)
@@ -172,9 +172,9 @@ func TestUndecodableEventPoisonedAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.mustRegister("after@example.com")
-	eventually(t, "the next user's email", flowTimeout, func() bool { return len(st.smtp.to("after@example.com")) == 1 })
+	testenv.Eventually(t, "the next user's email", flowTimeout, func() bool { return len(st.smtp.to("after@example.com")) == 1 })
 	// send-verification-email and update-user-stats each poison their copy.
-	eventually(t, "the poisoned copies", flowTimeout, func() bool { return len(poisoned()) == 2 })
+	testenv.Eventually(t, "the poisoned copies", flowTimeout, func() bool { return len(poisoned()) == 2 })
 	for _, m := range poisoned() {
 		if m.UUID != "bad-1" {
 			t.Errorf("poisoned %s, want bad-1", m.UUID)
@@ -199,8 +199,8 @@ func TestRestartRelaysUndeliveredEvents(t *testing.T) {
 		t.Fatalf("%d emails before the restart", n)
 	}
 	second := startStack(t, profiles[0], options{restartOf: first})
-	eventually(t, "the email after the restart", flowTimeout, func() bool { return len(second.smtp.to("restart@example.com")) >= 1 })
-	eventually(t, "stats after the restart", flowTimeout, func() bool { total, _ := second.stats(); return total == 1 })
+	testenv.Eventually(t, "the email after the restart", flowTimeout, func() bool { return len(second.smtp.to("restart@example.com")) >= 1 })
+	testenv.Eventually(t, "stats after the restart", flowTimeout, func() bool { total, _ := second.stats(); return total == 1 })
 	if n := len(second.smtp.to("restart@example.com")); n != 1 {
 		t.Errorf("%d emails, want 1", n)
 	}
@@ -246,7 +246,7 @@ func TestBrokerOutage(t *testing.T) {
 			for n := 0; n < 5; n++ {
 				st.mustRegister(addr(n))
 			}
-			eventually(t, "an email before the outage", flowTimeout, func() bool { return st.smtp.count() >= 1 })
+			testenv.Eventually(t, "an email before the outage", flowTimeout, func() bool { return st.smtp.count() >= 1 })
 			px.cut()
 			for n := 5; n < 10; n++ {
 				st.mustRegister(addr(n)) // committed to the outbox while the broker is away
@@ -254,9 +254,9 @@ func TestBrokerOutage(t *testing.T) {
 			time.Sleep(500 * time.Millisecond) // the outage itself, not an assertion
 			px.restore()
 			for n := 0; n < 10; n++ {
-				eventually(t, "the email to "+addr(n), 60*time.Second, func() bool { return len(st.smtp.to(addr(n))) >= 1 })
+				testenv.Eventually(t, "the email to "+addr(n), 60*time.Second, func() bool { return len(st.smtp.to(addr(n))) >= 1 })
 			}
-			eventually(t, "every registration counted", 60*time.Second, func() bool { total, _ := st.stats(); return total == 10 })
+			testenv.Eventually(t, "every registration counted", 60*time.Second, func() bool { total, _ := st.stats(); return total == 10 })
 			for n := 0; n < 10; n++ {
 				if got := len(st.smtp.to(addr(n))); got != 1 {
 					t.Errorf("%d emails to %s, want 1", got, addr(n))

@@ -9,6 +9,7 @@ import (
 	"github.com/millrace/millrace/config"
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/testenv"
 )
 
 const flowTimeout = 30 * time.Second
@@ -59,7 +60,7 @@ func runFlow(t *testing.T, st *stack) {
 		t.Errorf("registered user body %v", body)
 	}
 
-	eventually(t, "the verification email", flowTimeout, func() bool { return len(st.smtp.to(addr)) >= 1 })
+	testenv.Eventually(t, "the verification email", flowTimeout, func() bool { return len(st.smtp.to(addr)) >= 1 })
 	verification := st.smtp.to(addr)[0]
 	if verification.CorrelationID != cid {
 		t.Errorf("verification email correlation id %q, want %q", verification.CorrelationID, cid)
@@ -80,12 +81,12 @@ func runFlow(t *testing.T, st *stack) {
 		t.Errorf("second use of the link: status %d, want 410", resp.StatusCode)
 	}
 
-	eventually(t, "the welcome email", flowTimeout, func() bool { return len(st.smtp.to(addr)) >= 2 })
+	testenv.Eventually(t, "the welcome email", flowTimeout, func() bool { return len(st.smtp.to(addr)) >= 2 })
 	welcome := st.smtp.to(addr)[1]
 	if !strings.Contains(welcome.Subject, "Welcome") || welcome.CorrelationID != cid {
 		t.Errorf("welcome email %+v, want subject Welcome and correlation id %q", welcome, cid)
 	}
-	eventually(t, "stats total 1 active 1", flowTimeout, func() bool {
+	testenv.Eventually(t, "stats total 1 active 1", flowTimeout, func() bool {
 		total, active := st.stats()
 		return total == 1 && active == 1
 	})
@@ -94,7 +95,7 @@ func runFlow(t *testing.T, st *stack) {
 		t.Errorf("GET /users/%s: %d %v", id, resp.StatusCode, u)
 	}
 
-	eventually(t, "the events of the flow", flowTimeout, func() bool {
+	testenv.Eventually(t, "the events of the flow", flowTimeout, func() bool {
 		return len(registered()) == 1 && len(verified()) == 1 && len(sent()) == 2
 	})
 	for topic, msgs := range map[string][]string{

@@ -264,18 +264,6 @@ func (st *stack) observe(topic string) func() []*message.Message {
 	}
 }
 
-// eventually polls cond every 20ms until it holds or the deadline passes.
-func eventually(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // register posts a registration with correlation id cid and returns the response and
 // its decoded body.
 func (st *stack) register(email, name, password, cid string) (*http.Response, map[string]any) {

@@ -104,13 +104,7 @@ func TestBuildLinksPointAtTheServedAddress(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("register: %d", resp.StatusCode)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for len(sent.sent()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no verification email within 30s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testenv.Eventually(t, "the verification email", 30*time.Second, func() bool { return len(sent.sent()) > 0 })
 	link := sent.sent()[0].Link
 	if !strings.HasPrefix(link, base+"/users/verify?token=") {
 		t.Fatalf("link %q does not point at the served address %s", link, base)

@@ -248,7 +248,7 @@ loop:
 	}
 	defer db.Close()
 	var users, recorded int
-	eventually(t, "a recorded verification email for every user", 30*time.Second, func() bool {
+	testenv.Eventually(t, "a recorded verification email for every user", 30*time.Second, func() bool {
 		err := db.QueryRow(`SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM processed_messages WHERE handler = $1)`,
 			mailer.SendVerificationEmail).Scan(&users, &recorded)
 		return err == nil && users >= len(accepted) && recorded == users
@@ -256,7 +256,7 @@ loop:
 
 	// The Message-ID of each user's email names its users.registered event.
 	eventID := map[string]string{}
-	eventually(t, "every users.registered event at the observer", 30*time.Second, func() bool {
+	testenv.Eventually(t, "every users.registered event at the observer", 30*time.Second, func() bool {
 		for _, m := range registered() {
 			var ev struct {
 				Email string `json:"email"`

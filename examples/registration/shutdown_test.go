@@ -232,7 +232,7 @@ func TestMailerRestartUnderLoad(t *testing.T) {
 	}
 	t.Cleanup(stopLoad)
 
-	eventually(t, "10 emails before the stop", flowTimeout, func() bool { return smtpSrv.count() >= 10 })
+	testenv.Eventually(t, "10 emails before the stop", flowTimeout, func() bool { return smtpSrv.count() >= 10 })
 
 	// Stop the mailer while one of its handlers is sending.
 	gate.hold()
@@ -245,7 +245,7 @@ func TestMailerRestartUnderLoad(t *testing.T) {
 	stopped := make(chan error, 1)
 	go func() { stopped <- mailer1.stop() }()
 	readyz := "http://" + m1.HTTP.Addr() + "/readyz"
-	eventually(t, "/readyz reporting draining", flowTimeout, func() bool {
+	testenv.Eventually(t, "/readyz reporting draining", flowTimeout, func() bool {
 		resp, err := http.Get(readyz)
 		if err != nil {
 			return false
@@ -278,16 +278,16 @@ func TestMailerRestartUnderLoad(t *testing.T) {
 
 	// Registrations keep arriving while the mailer is down, then it restarts.
 	atStop := acceptedCount()
-	eventually(t, "registrations while the mailer is down", flowTimeout, func() bool { return acceptedCount() >= atStop+5 })
+	testenv.Eventually(t, "registrations while the mailer is down", flowTimeout, func() bool { return acceptedCount() >= atStop+5 })
 	_, mailer2 := startMailerProcess(t, topo, s, smtpSender)
 	afterRestart := acceptedCount()
-	eventually(t, "registrations after the restart", flowTimeout, func() bool { return acceptedCount() >= afterRestart+5 })
+	testenv.Eventually(t, "registrations after the restart", flowTimeout, func() bool { return acceptedCount() >= afterRestart+5 })
 	stopLoad()
 
 	mu.Lock()
 	all := append([]string(nil), accepted...)
 	mu.Unlock()
-	eventually(t, fmt.Sprintf("an email for each of %d registrations", len(all)), 2*flowTimeout, func() bool {
+	testenv.Eventually(t, fmt.Sprintf("an email for each of %d registrations", len(all)), 2*flowTimeout, func() bool {
 		return smtpSrv.count() >= len(all)
 	})
 	// Stop both, so that no handler is sending while the emails are counted.

@@ -66,7 +66,7 @@ func TestTraceOfSignUpAndVerification(t *testing.T) {
 		t.Fatalf("register: %d %v", resp.StatusCode, body)
 	}
 	userID, _ := body["id"].(string)
-	eventually(t, "the verification email", 30*time.Second, func() bool { return len(st.smtp.to("grace@example.com")) == 1 })
+	testenv.Eventually(t, "the verification email", 30*time.Second, func() bool { return len(st.smtp.to("grace@example.com")) == 1 })
 	// Followed from a mail client: no correlation header.
 	resp, page := st.do(http.MethodGet, st.linkPath(st.smtp.to("grace@example.com")[0].Body), "", "")
 	if resp.StatusCode != http.StatusOK {
@@ -97,7 +97,7 @@ func TestTraceOfSignUpAndVerification(t *testing.T) {
 			t.Logf("last tree read:\n%s", got)
 		}
 	})
-	eventually(t, "the flow's tree", 30*time.Second, func() bool {
+	testenv.Eventually(t, "the flow's tree", 30*time.Second, func() bool {
 		var err error
 		if tree, err = st.app.Obs.DeliveryLog.Tree(context.Background(), cid); err != nil {
 			return false

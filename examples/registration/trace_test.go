@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/millrace/millrace/internal/deliverylog"
+	"github.com/millrace/millrace/internal/testenv"
 )
 
 // TestTraceOfARegistration follows one sign-up through the delivery log, as `millrace
@@ -43,7 +44,7 @@ func TestTraceOfARegistration(t *testing.T) {
 	})
 	// The handler's outcome is logged once it returns, after it published mail.sent:
 	// wait for every line, then check their order.
-	eventually(t, "the flow in the delivery log", 30*time.Second, func() bool {
+	testenv.Eventually(t, "the flow in the delivery log", 30*time.Second, func() bool {
 		tree, err := log.Tree(context.Background(), cid)
 		if errors.Is(err, deliverylog.ErrNotFound) {
 			return false
