@@ -1,22 +1,9 @@
-// Command chat is the millrace online chat: it serves a page at / and a WebSocket at
-// /ws?room=<room>&name=<name>, and shares rooms with every other instance through the
-// broker of the topology's chat topics (delivery: broadcast).
+// Command chat is the online chat of the chat example: a page at / and a WebSocket at
+// /ws?room=<room>&name=<name>, sharing rooms with every other instance through the
+// topology's broadcast chat topics. It stops in stages on SIGINT or SIGTERM
+// (internal/service). Its settings are listed by -help and in examples/chat/README.md.
 //
-// Settings (flag, else environment variable, else default):
-//
-//	-topology  MILLRACE_TOPOLOGY      profile name or YAML path (default redis)
-//	-http-addr MILLRACE_HTTP_ADDR     listen address (default :8080)
-//	-shutdown-timeout MILLRACE_SHUTDOWN_TIMEOUT bound of each shutdown step (default 15s)
-//	-history   MILLRACE_CHAT_HISTORY  "memory" or a transport name of the topology
-//	                                  (default: chosen from the topology)
-//	-origins   MILLRACE_CHAT_ORIGINS  comma-separated extra origins allowed to connect
-//	-log-level MILLRACE_LOG_LEVEL     debug, info, warn or error (default info)
-//	-pprof     MILLRACE_PPROF_ADDR    address of a separate debug listener serving
-//	                                  net/http/pprof at /debug/pprof/ (default: none;
-//	                                  keep it on loopback, e.g. 127.0.0.1:6060)
-//
-// Exit status: 0 after a clean shutdown (SIGINT, SIGTERM), 1 on failure, 2 on a usage
-// error.
+// Exit status: 0 after a clean shutdown, 1 on failure, 2 on a usage error.
 package main
 
 import (

@@ -1,55 +1,11 @@
-// Command chatload is the load generator of the online chat (cmd/chat): it connects
-// many WebSocket clients spread over chat instances, sends messages at a given rate and
-// reports what was delivered and how fast.
+// Command chatload is the load generator of the chat example (package chatload): many
+// WebSocket clients spread over chat instances, a message rate, and a report of what
+// was delivered and how fast; -find-room-limit searches the largest room that stays
+// under a p99 latency. Its flags are listed by -help and in examples/chat/README.md.
 //
-// Usage:
-//
-//	chatload [flags]
-//
-// Flags of the load run (the default scenario: 1,000 clients in 50 rooms of 20 members,
-// every room split across all targets, 500 messages/s in total for 30 s):
-//
-//	-targets ws://127.0.0.1:8080,ws://127.0.0.1:8081
-//	                    comma-separated chat instances; each new member of a room
-//	                    connects to the target with the fewest members of that room
-//	-allow-remote       allow targets that are not loopback addresses (refused by default)
-//	-rooms 50           number of rooms
-//	-members 20         members per room (rooms × members at most 10,000)
-//	-rate 500/s         total messages offered, spread evenly over every member, each
-//	                    with a token bucket of its own ("500", "500/s" or "30000/m")
-//	-duration 30s       how long messages are sent (at most 10m)
-//	-drain 5s           how long to wait for missing deliveries after the last send
-//	-dial-timeout 10s   bound of one WebSocket handshake and history frame
-//	-dial-workers 32    handshakes at once
-//	-ready-timeout 2m   bound of connecting every client
-//	-json               print the report as JSON instead of text
-//
-// Room limit search (-find-room-limit): one room, split across the targets, grows from
-// -room-start members by -room-growth per step, -rate (default 50/s here) for
-// -step-duration each, until a size is over (its p99 latency passes -p99-limit, or it
-// loses a message or a client) in every attempt; then it bisects between the last size
-// under and the first over, and reports the largest size that stayed under:
-//
-//	-find-room-limit    run the search instead of the load run
-//	-room-start 10      first room size
-//	-room-growth 1.5    size factor from one step to the next
-//	-room-max 2000      largest size tried
-//	-step-duration 10s  sending time of each step
-//	-p99-limit 100ms    p99 latency a size must stay under
-//	-room-retries 1     more attempts before a size counts as over (a shared machine
-//	                    has noisy moments)
-//	-room-precision 0.1 after the first size over, bisect until the sizes under and
-//	                    over are within this fraction of each other
-//
-// A delivery is one message received by one member, the sender included. The report
-// gives the offered and delivered messages/s, expected deliveries not received by the
-// end of the drain (lost), duplicates, p50/p90/p99/max send-to-receive latency (the send
-// time travels in the message text; every client shares this process's clock) and
-// connection errors.
-//
-// Exit status: 0 when every expected delivery arrived exactly once with no connection
-// error (for -find-room-limit: when the search ran), 1 when the run lost, duplicated or
-// was refused messages or lost clients, 2 on a usage error.
+// Exit status: 0 when every expected delivery arrived once with no connection error, 1
+// when the run lost, duplicated or was refused messages or lost clients, 2 on a usage
+// error.
 package main
 
 import (

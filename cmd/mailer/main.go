@@ -1,33 +1,10 @@
-// Command mailer is the mailer of the registration example: it runs the
-// send-verification-email (users.registered) and send-welcome-email (users.verified)
-// handlers, sends their emails over SMTP and publishes mail.sent, and logs each email
-// sent by Message-ID and user id. Its HTTP server answers only GET /metrics
-// (Prometheus), GET /healthz (liveness) and GET /readyz (every transport, the users
-// database and the SMTP server, connected to at most every 5 s); messages are traced
-// when the OTEL_* variables configure an exporter.
+// Command mailer is the mailer of the registration example: the send-verification-email
+// and send-welcome-email handlers, sending over SMTP, with /metrics, /healthz and
+// /readyz (the SMTP server included). It stops in stages on SIGINT or SIGTERM
+// (internal/service). Its settings are listed by -help and in
+// examples/registration/README.md.
 //
-// On SIGINT or SIGTERM it reports "draining" on /readyz, stops consuming and lets the
-// handlers in flight finish (at most the shutdown timeout), then stops the HTTP server
-// and closes the publishers and connections.
-//
-// Settings (flag, else environment variable, else default):
-//
-//	-topology     MILLRACE_TOPOLOGY      profile name or YAML path (default local)
-//	-database-dsn MILLRACE_DATABASE_DSN  users database, shared with cmd/users (default:
-//	                                     the DSN of the outbox transport of users.registered)
-//	-smtp-addr    MILLRACE_SMTP_ADDR     SMTP server (default 127.0.0.1:1025)
-//	-from         MILLRACE_MAIL_FROM     sender address
-//	-public-url   MILLRACE_PUBLIC_URL    base URL of verification links, the users service's
-//	                                     address (default http://localhost:8081, from the
-//	                                     users service's default :8081; the log says which)
-//	-token-ttl    MILLRACE_TOKEN_TTL     verification link lifetime (default 24h)
-//	-http-addr    MILLRACE_HTTP_ADDR     metrics and health listen address (default :8082)
-//	-shutdown-timeout MILLRACE_SHUTDOWN_TIMEOUT  bound of each shutdown step (default 15s)
-//	-log-level    MILLRACE_LOG_LEVEL     debug, info, warn or error (default info)
-//	              MILLRACE_TOPIC_PREFIX  prefix of every event topic (default none)
-//
-// Exit status: 0 after a clean shutdown (SIGINT, SIGTERM), 1 on failure, 2 on a usage
-// error.
+// Exit status: 0 after a clean shutdown, 1 on failure, 2 on a usage error.
 package main
 
 import (

@@ -1,33 +1,9 @@
-// Command users is the users service of the registration example: the HTTP API
-// (POST /users, GET /users/verify, GET /users/{id}, GET /stats), the outbox relay that
-// moves users.* events from the users database to their transport, and the
-// update-user-stats handler. Its log names the URL it is reached at, the mailer's
-// MILLRACE_PUBLIC_URL when that is not http://localhost:8081. The same server answers GET /metrics (Prometheus),
-// GET /healthz (liveness) and GET /readyz (every transport and the users database);
-// requests and messages are traced when the OTEL_* variables configure an exporter.
+// Command users is the users service of the registration example: the HTTP API, the
+// outbox relay of users.* events and the update-user-stats handler, with /metrics,
+// /healthz and /readyz. It stops in stages on SIGINT or SIGTERM (internal/service).
+// Its settings are listed by -help and in examples/registration/README.md.
 //
-// On SIGINT or SIGTERM it reports "draining" on /readyz, stops the HTTP server
-// (requests in flight finish), then stops the relay and the handler (messages in
-// flight finish) and closes the publishers and connections; each step waits at most
-// the shutdown timeout.
-//
-// Settings (flag, else environment variable, else default):
-//
-//	-topology     MILLRACE_TOPOLOGY             profile name or YAML path (default local)
-//	-database-dsn MILLRACE_DATABASE_DSN         users database (default: the DSN of the
-//	                                            outbox transport of users.registered)
-//	-http-addr    MILLRACE_HTTP_ADDR            listen address (default :8081)
-//	-outbox-poll  MILLRACE_OUTBOX_POLL_INTERVAL relay poll interval (default 10ms)
-//	-outbox-in-flight MILLRACE_OUTBOX_IN_FLIGHT events the relay publishes at once;
-//	                                            1 keeps commit order (default 16)
-//	-token-ttl    MILLRACE_TOKEN_TTL            verification link lifetime (default 24h)
-//	-shutdown-timeout MILLRACE_SHUTDOWN_TIMEOUT bound of each shutdown step (default 15s)
-//	-log-level    MILLRACE_LOG_LEVEL            debug, info, warn or error (default info)
-//	              MILLRACE_TOPIC_PREFIX         prefix of every event topic (default none)
-//	              MILLRACE_OUTBOX_TOPIC         outbox table watermill_<topic> (default outbox)
-//
-// Exit status: 0 after a clean shutdown (SIGINT, SIGTERM), 1 on failure, 2 on a usage
-// error.
+// Exit status: 0 after a clean shutdown, 1 on failure, 2 on a usage error.
 package main
 
 import (
