@@ -26,13 +26,16 @@
 // Each transport has a kind and the settings of that kind; missing settings take the
 // defaults shown in parentheses:
 //
-//   - gochannel: buffer (256; no effect, see internal/transport).
+//   - gochannel: buffer (256; no effect, see internal/transport/memory).
 //   - amqp: url (required), prefetch (64), confirms (true), channel_pool (16),
 //     durable (true), reconnect_initial (500ms), reconnect_max (10s).
 //   - redisstream: addr (required), username, password, db (0), maxlen (0: no trimming),
 //     block_time (100ms), claim_interval (5s), min_idle_time (60s).
 //   - sql: dialect (postgres or mysql, required), dsn (required), poll_interval (100ms),
 //     initialize_schema (true).
+//
+// A package may add a kind with RegisterKind: its KindSpec names its settings and
+// decodes them through Settings, which keeps errors at their positions.
 //
 // URLs, DSNs and passwords are Secrets: printing or marshalling a Topology masks them.
 //

@@ -268,7 +268,11 @@ func (l *loader) mapping(n *yaml.Node, field string) (*mapping, bool) {
 
 // checkKeys reports the keys of m that section does not know.
 func (l *loader) checkKeys(m *mapping, section, field string) {
-	known := knownKeys[section]
+	l.checkKnownKeys(m, knownKeys[section], field)
+}
+
+// checkKnownKeys reports the keys of m that are not in known.
+func (l *loader) checkKnownKeys(m *mapping, known []string, field string) {
 	for _, e := range m.entries {
 		if slices.Contains(known, e.name) {
 			continue
@@ -429,8 +433,9 @@ func names[V any](m map[string]V) []string {
 }
 
 func kindList() string {
-	s := make([]string, len(kinds))
-	for i, k := range kinds {
+	all := allKinds()
+	s := make([]string, len(all))
+	for i, k := range all {
 		s[i] = string(k)
 	}
 	return strings.Join(s, ", ")

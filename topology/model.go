@@ -47,7 +47,7 @@ const (
 )
 
 // Transport is one named broker connection. Exactly one of the kind-specific configs is
-// set, matching Kind.
+// set, matching Kind: a built-in kind's config, or Settings for a registered kind.
 type Transport struct {
 	Name string
 	Kind Kind
@@ -57,6 +57,9 @@ type Transport struct {
 	AMQP        *AMQPConfig
 	RedisStream *RedisStreamConfig
 	SQL         *SQLConfig
+	// Settings are what the Decode of a kind registered with RegisterKind returned; nil
+	// for the built-in kinds.
+	Settings any
 }
 
 // GoChannelConfig configures the in-memory transport.

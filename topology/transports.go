@@ -40,6 +40,12 @@ func (l *loader) parseTransport(te entry, field string) *Transport {
 		return tr
 	}
 	section, known := kindSection[Kind(k)]
+	if spec, ok := registeredKind(Kind(k)); !known && ok {
+		l.checkKnownKeys(m, spec.Keys, field)
+		tr.Settings = spec.Decode(&Settings{l: l, m: m, te: te, field: field})
+		tr.Kind = Kind(k)
+		return tr
+	}
 	if !known {
 		msg := fmt.Sprintf("unknown transport kind %q (valid: %s)", k, kindList())
 		if s := suggest(k, strings.Split(kindList(), ", ")); s != "" {
