@@ -5,11 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +18,7 @@ import (
 	"github.com/millrace/millrace/internal/router"
 	"github.com/millrace/millrace/internal/router/routertest"
 	"github.com/millrace/millrace/internal/testenv"
+	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -111,42 +109,20 @@ func dropNamespace(tb testing.TB, topo *topology.Topology) {
 	}
 }
 
-var mysqlAddr = regexp.MustCompile(`@tcp\(([^)]+)\)`)
-
 // RequireTransports checks that the server of every transport of topo answers: the
 // test is skipped (or fails with CI=true) naming the one that does not. In-memory
 // and SQLite transports need nothing.
 func RequireTransports(tb testing.TB, topo *topology.Topology) {
 	tb.Helper()
 	for _, tr := range topo.Transports {
-		switch {
-		case tr.AMQP != nil:
-			u, err := url.Parse(tr.AMQP.URL.Reveal())
-			if err != nil {
-				tb.Fatalf("transport %s: %v", tr.Name, err)
-			}
-			testenv.RequireTCP(tb, "RabbitMQ (transport "+tr.Name+")", hostPort(u.Host, "5672"))
-		case tr.RedisStream != nil:
-			testenv.RequireTCP(tb, "Redis (transport "+tr.Name+")", tr.RedisStream.Addr)
-		case tr.SQL != nil && tr.SQL.Dialect == topology.DialectPostgres:
-			dsn := tr.SQL.DSN.Reveal()
-			if u, err := url.Parse(dsn); err == nil && u.Host != "" {
-				testenv.RequireTCP(tb, "PostgreSQL (transport "+tr.Name+")", hostPort(u.Host, "5432"))
-			}
-		case tr.SQL != nil && tr.SQL.Dialect == topology.DialectMySQL:
-			if m := mysqlAddr.FindStringSubmatch(tr.SQL.DSN.Reveal()); m != nil {
-				testenv.RequireTCP(tb, "MySQL (transport "+tr.Name+")", hostPort(m[1], "3306"))
-			}
+		service, addr, err := transport.ServerOf(tr)
+		if err != nil {
+			tb.Fatalf("transport %s: %v", tr.Name, err)
+		}
+		if addr != "" {
+			testenv.RequireTCP(tb, service+" (transport "+tr.Name+")", addr)
 		}
 	}
-}
-
-// hostPort adds the default port to host when it has none.
-func hostPort(host, port string) string {
-	if _, _, err := net.SplitHostPort(host); err == nil {
-		return host
-	}
-	return net.JoinHostPort(strings.Trim(host, "[]"), port)
 }
 
 // testWriter sends the router's warnings and errors to the test log until the test

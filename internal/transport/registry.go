@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -27,6 +29,10 @@ type Kind struct {
 	// groups (exchanges and queues, streams, tables), for tests that clean up after
 	// themselves; nil when there is nothing to remove.
 	Drop func(ctx context.Context, cfg *topology.Transport, topic string, groups ...string) error
+	// Server returns the name of the service (RabbitMQ, PostgreSQL) and the host:port
+	// a transport of this kind talks to, for tests that check it answers; addr is
+	// empty, or Server nil, when there is no server (in memory, a SQLite file).
+	Server func(cfg *topology.Transport) (service, addr string, err error)
 	// InProcess kinds keep their broker inside the transport: nothing survives the
 	// process and other processes never meet it.
 	InProcess bool
@@ -130,4 +136,22 @@ func DropTopic(ctx context.Context, cfg *topology.Transport, topic string, group
 		return nil
 	}
 	return k.Drop(ctx, cfg, topic, groups...)
+}
+
+// ServerOf returns the service name and host:port transport cfg talks to; addr is empty
+// when it has no server or its kind is not registered (see Kind.Server).
+func ServerOf(cfg *topology.Transport) (service, addr string, err error) {
+	k, err := lookup(cfg)
+	if err != nil || k.Server == nil {
+		return "", "", nil
+	}
+	return k.Server(cfg)
+}
+
+// HostPort adds port to host when it has none.
+func HostPort(host, port string) string {
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return host
+	}
+	return net.JoinHostPort(strings.Trim(host, "[]"), port)
 }

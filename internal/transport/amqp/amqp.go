@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -30,6 +31,16 @@ var Kind = transport.Kind{
 	},
 	Browse: openBrowser,
 	Drop:   drop,
+	Server: func(cfg *topology.Transport) (string, string, error) {
+		if cfg.AMQP == nil {
+			return "", "", errors.New("amqp: missing amqp config")
+		}
+		u, err := url.Parse(cfg.AMQP.URL.Reveal())
+		if err != nil {
+			return "", "", err
+		}
+		return "RabbitMQ", transport.HostPort(u.Host, "5672"), nil
+	},
 }
 
 // amqpTransport is a RabbitMQ transport. Watermill's AMQP publisher and subscriber each

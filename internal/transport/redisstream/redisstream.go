@@ -23,6 +23,12 @@ var Kind = transport.Kind{
 	},
 	Browse: openBrowser,
 	Drop:   drop,
+	Server: func(cfg *topology.Transport) (string, string, error) {
+		if cfg.RedisStream == nil {
+			return "", "", errors.New("redisstream: missing redisstream config")
+		}
+		return "Redis", cfg.RedisStream.Addr, nil
+	},
 }
 
 // redisTransport is a Redis Streams transport: one client shared by all its publishers

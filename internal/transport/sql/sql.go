@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"time"
 
@@ -31,6 +33,29 @@ var Kind = transport.Kind{
 	},
 	Browse: openBrowser,
 	Drop:   drop,
+	Server: server,
+}
+
+var mysqlAddr = regexp.MustCompile(`@tcp\(([^)]+)\)`)
+
+// server returns the database server of a PostgreSQL or MySQL transport; a SQLite file
+// has none.
+func server(cfg *topology.Transport) (string, string, error) {
+	if cfg.SQL == nil {
+		return "", "", errors.New("sql: missing sql config")
+	}
+	dsn := cfg.SQL.DSN.Reveal()
+	switch sqldb.Dialect(cfg.SQL.Dialect) {
+	case sqldb.Postgres:
+		if u, err := url.Parse(dsn); err == nil && u.Host != "" {
+			return "PostgreSQL", transport.HostPort(u.Host, "5432"), nil
+		}
+	case sqldb.MySQL:
+		if m := mysqlAddr.FindStringSubmatch(dsn); m != nil {
+			return "MySQL", transport.HostPort(m[1], "3306"), nil
+		}
+	}
+	return "", "", nil
 }
 
 // sqlTransport is a watermill-sql transport: one *sql.DB shared by its publishers and
