@@ -31,7 +31,7 @@ type Config struct {
 	// Topology declares the chat topics and the ChatFanout handler entry. Required.
 	Topology *topology.Topology
 	// Bus publishes the chat events and gives the router its subscribers. Required.
-	Bus router.Bus
+	Bus router.PubSub
 	// History stores each room's recent messages. Required.
 	History room.History
 	// Logger (default: discarded).
@@ -121,7 +121,7 @@ func New(cfg Config) (*App, error) {
 		room.UserLeft{}.EventName():       cfg.PresenceTopic,
 		room.MembersPresent{}.EventName(): cfg.PresenceTopic,
 	}
-	events, err := event.NewBus(cfg.Bus.Publisher(), event.BusConfig{
+	events, err := event.NewPublisher(cfg.Bus.Publisher(), event.PublisherConfig{
 		Source: Source,
 		Topic:  func(ev event.Event) string { return topics[ev.EventName()] },
 		Logger: logging.Watermill(cfg.Logger),

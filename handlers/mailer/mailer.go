@@ -13,9 +13,9 @@ const (
 	SendWelcomeEmail      = "send-welcome-email"
 )
 
-// Publisher publishes events; *event.Bus implements it.
+// Publisher publishes events; *event.Publisher implements it.
 type Publisher interface {
 	Publish(ctx context.Context, ev event.Event) error
 }
 
-var _ Publisher = (*event.Bus)(nil)
+var _ Publisher = (*event.Publisher)(nil)

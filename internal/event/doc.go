@@ -20,7 +20,7 @@
 // id of the flow's first message) and causation_id (the id of the message whose handling published this
 // one; empty at the edge).
 //
-// Bus publishes events and stamps these attributes from the context, and Handler
+// Publisher publishes events and stamps these attributes from the context, and Handler
 // decodes messages back into typed events. Inside a handler the context carries the
 // handled message's correlation id and its id as causation, so an event published from
 // it continues the flow.

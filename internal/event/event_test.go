@@ -50,11 +50,11 @@ func (c *capture) Publish(topic string, msgs ...*message.Message) error {
 
 func (c *capture) Close() error { return nil }
 
-func mustBus(t *testing.T, pub message.Publisher, cfg event.BusConfig) *event.Bus {
+func mustBus(t *testing.T, pub message.Publisher, cfg event.PublisherConfig) *event.Publisher {
 	t.Helper()
-	b, err := event.NewBus(pub, cfg)
+	b, err := event.NewPublisher(pub, cfg)
 	if err != nil {
-		t.Fatalf("NewBus: %v", err)
+		t.Fatalf("NewPublisher: %v", err)
 	}
 	return b
 }
@@ -103,7 +103,7 @@ func TestTypeOfManyEvents(t *testing.T) {
 func TestPublishStampsAttributes(t *testing.T) {
 	pub := &capture{}
 	now := time.Date(2025, 3, 4, 5, 6, 7, 123456789, time.FixedZone("X", 3600))
-	bus := mustBus(t, pub, event.BusConfig{Source: "users-service", Now: func() time.Time { return now }})
+	bus := mustBus(t, pub, event.PublisherConfig{Source: "users-service", Now: func() time.Time { return now }})
 
 	if err := bus.Publish(context.Background(), userRegistered{UserID: "u1", Email: "a@b.c"}); err != nil {
 		t.Fatal(err)
@@ -150,7 +150,7 @@ func TestPublishStampsAttributes(t *testing.T) {
 
 func TestPublishUsesContextIDs(t *testing.T) {
 	pub := &capture{}
-	bus := mustBus(t, pub, event.BusConfig{Source: "s", Topic: func(ev event.Event) string { return "t." + ev.EventName() }})
+	bus := mustBus(t, pub, event.PublisherConfig{Source: "s", Topic: func(ev event.Event) string { return "t." + ev.EventName() }})
 	ctx := correlation.WithCausation(correlation.WithID(context.Background(), "corr-9"), "msg-3")
 	if err := bus.Publish(ctx, &userVerified{UserID: "u"}); err != nil {
 		t.Fatal(err)
@@ -164,18 +164,18 @@ func TestPublishUsesContextIDs(t *testing.T) {
 	}
 }
 
-// TestPublishReleases checks that a Bus releases the messages it publishes, keeping the
+// TestPublishReleases checks that a Publisher releases the messages it publishes, keeping the
 // publishing context's values, and that other messages are not released.
 func TestPublishReleases(t *testing.T) {
 	pub := &capture{}
-	bus := mustBus(t, pub, event.BusConfig{Source: "s"})
+	bus := mustBus(t, pub, event.PublisherConfig{Source: "s"})
 	ctx := correlation.WithID(context.Background(), "corr-1")
 	if err := bus.Publish(ctx, userVerified{UserID: "u"}); err != nil {
 		t.Fatal(err)
 	}
 	msg := pub.msgs[0]
 	if !metadata.Released(msg) {
-		t.Error("a message published by a Bus is not released")
+		t.Error("a message published by a Publisher is not released")
 	}
 	if got := correlation.ID(msg.Context()); got != "corr-1" {
 		t.Errorf("released message's context has correlation id %q, want corr-1", got)
@@ -191,10 +191,10 @@ func TestPublishReleases(t *testing.T) {
 }
 
 func TestNewBusValidates(t *testing.T) {
-	if _, err := event.NewBus(&capture{}, event.BusConfig{}); err == nil || !strings.Contains(err.Error(), "Source") {
+	if _, err := event.NewPublisher(&capture{}, event.PublisherConfig{}); err == nil || !strings.Contains(err.Error(), "Source") {
 		t.Errorf("missing Source: err = %v", err)
 	}
-	if _, err := event.NewBus(nil, event.BusConfig{Source: "s"}); err == nil {
+	if _, err := event.NewPublisher(nil, event.PublisherConfig{Source: "s"}); err == nil {
 		t.Error("nil publisher accepted")
 	}
 }
@@ -215,7 +215,7 @@ func TestAttributesOfReportsEveryProblem(t *testing.T) {
 
 func TestHandlerDecodesAndCarriesFlow(t *testing.T) {
 	pub := &capture{}
-	bus := mustBus(t, pub, event.BusConfig{Source: "s"})
+	bus := mustBus(t, pub, event.PublisherConfig{Source: "s"})
 	ctx := correlation.WithID(context.Background(), "corr-1")
 	if err := bus.Publish(ctx, userRegistered{UserID: "u1"}); err != nil {
 		t.Fatal(err)
@@ -301,7 +301,7 @@ func TestMultiHandler(t *testing.T) {
 		t.Errorf("Types = %s", got)
 	}
 	pub := &capture{}
-	bus := mustBus(t, pub, event.BusConfig{Source: "s"})
+	bus := mustBus(t, pub, event.PublisherConfig{Source: "s"})
 	for _, ev := range []event.Event{userRegistered{UserID: "a"}, userVerified{UserID: "b"}, userRegistered{UserID: "c"}} {
 		if err := bus.Publish(context.Background(), ev); err != nil {
 			t.Fatal(err)
@@ -335,7 +335,7 @@ func TestOverGoChannel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bus := mustBus(t, ps, event.BusConfig{Source: "s"})
+	bus := mustBus(t, ps, event.PublisherConfig{Source: "s"})
 	if err := bus.Publish(correlation.WithID(t.Context(), "c-1"), userRegistered{UserID: "u"}); err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ type Marshaler struct {
 var _ cqrs.CommandEventMarshaler = Marshaler{}
 
 // Marshal encodes v, an Event or a pointer to one, as a JSON message with the
-// CloudEvents attributes set. Correlation and causation are left to the caller (Bus).
+// CloudEvents attributes set. Correlation and causation are left to the caller (Publisher).
 // The event type is ce_type only: Watermill's cqrs "name" key would repeat it.
 func (m Marshaler) Marshal(v any) (*message.Message, error) {
 	ev, ok := v.(Event)

@@ -35,7 +35,7 @@ type Stack struct {
 	// messages; they are deleted when the test ends.
 	Namespace string
 	// Events publishes typed events to their topics.
-	Events *event.Bus
+	Events *event.Publisher
 }
 
 // Start loads the topology MILLRACE_TOPOLOGY names (default config.DefaultProfile),
@@ -62,7 +62,7 @@ func Start(tb testing.TB, handlers ...router.Handler) *Stack {
 	if err != nil {
 		tb.Fatalf("open bus on %s: %v", topo.File, err)
 	}
-	events, err := event.NewBus(b.Publisher(), event.BusConfig{Source: Source,
+	events, err := event.NewPublisher(b.Publisher(), event.PublisherConfig{Source: Source,
 		Topic: func(ev event.Event) string { return ns + ev.EventName() }})
 	if err != nil {
 		tb.Fatal(errors.Join(err, b.Close()))

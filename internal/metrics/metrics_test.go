@@ -145,7 +145,7 @@ handlers:
 	routertest.Start(t, router.Config{Topology: topo, Bus: b, Handlers: []router.Handler{handler},
 		Instruments: []router.Instrument{m}, CloseTimeout: 10 * time.Second})
 
-	events, err := event.NewBus(b.Publisher(), event.BusConfig{Source: "test", Now: func() time.Time { return published },
+	events, err := event.NewPublisher(b.Publisher(), event.PublisherConfig{Source: "test", Now: func() time.Time { return published },
 		Topic: func(event.Event) string { return topic }})
 	if err != nil {
 		t.Fatal(err)

@@ -130,7 +130,7 @@ func (o *Outbox) Publish(ctx context.Context, tx *sql.Tx, evs ...event.Event) er
 			return fmt.Errorf("outbox: decorate publisher: %w", err)
 		}
 	}
-	bus, err := event.NewBus(pub, event.BusConfig{Source: o.cfg.Source, Topic: o.cfg.EventTopic, Logger: o.logger})
+	bus, err := event.NewPublisher(pub, event.PublisherConfig{Source: o.cfg.Source, Topic: o.cfg.EventTopic, Logger: o.logger})
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}

@@ -11,7 +11,7 @@ import (
 
 // openBus opens a bus for one instance and closes it when the test ends (after the
 // routers and probes, whose cleanups run first).
-func openBus(t *testing.T, topo *topology.Topology, instance string) router.Bus {
+func openBus(t *testing.T, topo *topology.Topology, instance string) router.PubSub {
 	t.Helper()
 	b, err := bus.Open(topo, bus.Options{Instance: instance})
 	if err != nil {

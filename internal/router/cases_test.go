@@ -47,9 +47,9 @@ func (stepC) EventVersion() int { return 1 }
 
 func topicOf(s string, ev event.Event) string { return "t" + s + "." + ev.EventName() }
 
-func eventBus(t *testing.T, b router.Bus, s string) *event.Bus {
+func eventBus(t *testing.T, b router.PubSub, s string) *event.Publisher {
 	t.Helper()
-	eb, err := event.NewBus(b.Publisher(), event.BusConfig{
+	eb, err := event.NewPublisher(b.Publisher(), event.PublisherConfig{
 		Source: "router-test",
 		Topic:  func(ev event.Event) string { return topicOf(s, ev) },
 	})
@@ -130,7 +130,7 @@ handlers:
 		return hs
 	}
 	instances := make([]string, h.instances)
-	var first router.Bus
+	var first router.PubSub
 	for i := range instances {
 		instances[i] = fmt.Sprintf("i%d-%s", i, s)
 		b := h.open(t, topo, instances[i])

@@ -24,7 +24,7 @@ type harness struct {
 	// SQLite route gives each case a database file of its own).
 	transport func(t testing.TB) string
 	// open returns a bus over topo for one instance; it is closed when the test ends.
-	open func(t *testing.T, topo *topology.Topology, instance string) router.Bus
+	open func(t *testing.T, topo *topology.Topology, instance string) router.PubSub
 	// instances is how many buses can reach the same broker (1 for in-process brokers).
 	instances int
 }
@@ -65,7 +65,7 @@ func start(t *testing.T, cfg router.Config) *router.Router {
 
 // probe subscribes group to topic and returns the messages received, acked. It
 // subscribes before returning, so messages published afterwards are not missed.
-func probe(t *testing.T, b router.Bus, group, topic string) <-chan *message.Message {
+func probe(t *testing.T, b router.PubSub, group, topic string) <-chan *message.Message {
 	t.Helper()
 	sub, err := b.NewSubscriber(group)
 	if err != nil {
@@ -116,7 +116,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 // publish publishes msg on topic through b, failing the test on error.
-func publish(t *testing.T, b router.Bus, topic string, msg *message.Message) {
+func publish(t *testing.T, b router.PubSub, topic string, msg *message.Message) {
 	t.Helper()
 	if err := b.Publisher().Publish(topic, msg); err != nil {
 		t.Fatalf("publish to %s: %v", topic, err)

@@ -26,9 +26,9 @@ type Handler interface {
 	HandleMessage(msg *message.Message) error
 }
 
-// Bus is what the router needs from the message bus: a publisher for poisoned
+// PubSub is what the router needs from the message bus: a publisher for poisoned
 // messages and subscribers per consumer group. *bus.Bus implements it.
-type Bus interface {
+type PubSub interface {
 	Publisher() message.Publisher
 	NewSubscriber(group string) (message.Subscriber, error)
 }
@@ -41,7 +41,7 @@ type Config struct {
 	// Topology gives every handler its topics and policy. Required.
 	Topology *topology.Topology
 	// Bus provides the subscribers and the poison publisher. Required.
-	Bus Bus
+	Bus PubSub
 	// Logger receives the router's logs (default: discarded).
 	Logger *slog.Logger
 	// CloseTimeout bounds how long Close waits for messages in flight
@@ -226,7 +226,7 @@ func subscriptions(topo *topology.Topology, registered map[string]Handler) map[s
 // declare initializes the subscription of each group on each of its topics, on the
 // transports that need one declared before publishing. It uses the router's own
 // subscriber of a group where there is one, and a short-lived one otherwise.
-func declare(b Bus, open map[string]message.Subscriber, byGroup map[string][]string) error {
+func declare(b PubSub, open map[string]message.Subscriber, byGroup map[string][]string) error {
 	var errs []error
 	for _, group := range slices.Sorted(maps.Keys(byGroup)) {
 		sub, owned := open[group], false

@@ -31,7 +31,7 @@ type goChannelBus struct {
 	closes     atomic.Int32
 }
 
-var _ router.Bus = (*goChannelBus)(nil)
+var _ router.PubSub = (*goChannelBus)(nil)
 
 func newGoChannelBus(t *testing.T) *goChannelBus {
 	ps := gochannel.NewGoChannel(gochannel.Config{Persistent: true}, watermill.NopLogger{})
@@ -65,7 +65,7 @@ func goChannelHarness(t *testing.T) harness {
 	b := newGoChannelBus(t)
 	return harness{
 		transport: func(testing.TB) string { return `{kind: gochannel}` },
-		open:      func(*testing.T, *topology.Topology, string) router.Bus { return b },
+		open:      func(*testing.T, *topology.Topology, string) router.PubSub { return b },
 		instances: 1,
 	}
 }

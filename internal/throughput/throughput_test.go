@@ -315,7 +315,7 @@ func newStack(b *testing.B, topo *topology.Topology, topic string) runner {
 	if err != nil {
 		b.Fatal(err)
 	}
-	events, err := event.NewBus(bs.Publisher(), event.BusConfig{
+	events, err := event.NewPublisher(bs.Publisher(), event.PublisherConfig{
 		Source: "millrace/throughput",
 		Topic:  func(event.Event) string { return topic },
 	})

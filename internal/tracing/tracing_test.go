@@ -57,7 +57,7 @@ func suffix(t *testing.T) string {
 // stack is a bus and a running router on the in-memory transport, traced into rec.
 type stack struct {
 	rec    *tracetest.SpanRecorder
-	events *event.Bus
+	events *event.Publisher
 	placed string // topic of orderPlaced
 	ship   string // topic of orderShipped
 }
@@ -126,7 +126,7 @@ handlers:
 	}
 	t.Cleanup(func() { _ = b.Close() })
 	st := stack{rec: rec, placed: "orders." + s, ship: "shipped." + s}
-	st.events, err = event.NewBus(b.Publisher(), event.BusConfig{Source: "test", Topic: func(ev event.Event) string {
+	st.events, err = event.NewPublisher(b.Publisher(), event.PublisherConfig{Source: "test", Topic: func(ev event.Event) string {
 		if ev.EventName() == "orders.shipped" {
 			return st.ship
 		}

@@ -22,7 +22,7 @@ import (
 //go:embed static
 var static embed.FS
 
-// Publisher publishes chat events; *event.Bus implements it.
+// Publisher publishes chat events; *event.Publisher implements it.
 type Publisher interface {
 	Publish(ctx context.Context, ev event.Event) error
 }

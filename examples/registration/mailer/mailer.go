@@ -78,7 +78,7 @@ func New(s setup.Settings, topo *topology.Topology, b *bus.Bus, svc *account.Ser
 		smtpCheck = check.Func
 	}
 	sender = mail.Logged(sender, logger)
-	events, err := event.NewBus(b.Publisher(), event.BusConfig{Source: setup.SourceMailer, Topic: account.TopicFunc(s.TopicPrefix),
+	events, err := event.NewPublisher(b.Publisher(), event.PublisherConfig{Source: setup.SourceMailer, Topic: account.TopicFunc(s.TopicPrefix),
 		Logger: logging.Watermill(logger)})
 	if err != nil {
 		return nil, nil, fmt.Errorf("mailer: %w", err)

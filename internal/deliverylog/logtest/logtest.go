@@ -101,7 +101,7 @@ func Flow(tb testing.TB, topo *topology.Topology) string {
 			tb.Error(err)
 		}
 	}()
-	events, err := event.NewBus(b.Publisher(), event.BusConfig{Source: "logtest"})
+	events, err := event.NewPublisher(b.Publisher(), event.PublisherConfig{Source: "logtest"})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/millrace/millrace/internal/metadata"
 )
 
-// BusConfig configures a Bus.
-type BusConfig struct {
+// PublisherConfig configures a Publisher.
+type PublisherConfig struct {
 	// Source is the ce_source of every published event: the publishing service. Required.
 	Source string
 	// Topic returns the topic of ev (default: ev.EventName()).
@@ -26,7 +26,7 @@ type BusConfig struct {
 	Logger watermill.LoggerAdapter
 }
 
-func (c *BusConfig) setDefaults() {
+func (c *PublisherConfig) setDefaults() {
 	if c.Topic == nil {
 		c.Topic = func(ev Event) string { return ev.EventName() }
 	}
@@ -36,7 +36,7 @@ func (c *BusConfig) setDefaults() {
 }
 
 // Validate reports every problem of the config.
-func (c BusConfig) Validate() error {
+func (c PublisherConfig) Validate() error {
 	var errs []error
 	if c.Source == "" {
 		errs = append(errs, errors.New("missing Source"))
@@ -44,20 +44,20 @@ func (c BusConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Bus publishes typed events. It wraps cqrs.EventBus with the package Marshaler and
+// Publisher publishes typed events. It wraps cqrs.EventBus with the package Marshaler and
 // stamps the correlation and causation ids from the publishing context.
-type Bus struct {
+type Publisher struct {
 	bus *cqrs.EventBus
 }
 
-// NewBus returns a Bus publishing through publisher.
-func NewBus(publisher message.Publisher, cfg BusConfig) (*Bus, error) {
+// NewPublisher returns a Publisher publishing through publisher.
+func NewPublisher(publisher message.Publisher, cfg PublisherConfig) (*Publisher, error) {
 	if publisher == nil {
-		return nil, errors.New("event bus: missing publisher")
+		return nil, errors.New("event publisher: missing message publisher")
 	}
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("event bus: %w", err)
+		return nil, fmt.Errorf("event publisher: %w", err)
 	}
 	topic := cfg.Topic
 	bus, err := cqrs.NewEventBusWithConfig(publisher, cqrs.EventBusConfig{
@@ -73,15 +73,15 @@ func NewBus(publisher message.Publisher, cfg BusConfig) (*Bus, error) {
 		Logger:    cfg.Logger,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("event bus: %w", err)
+		return nil, fmt.Errorf("event publisher: %w", err)
 	}
-	return &Bus{bus: bus}, nil
+	return &Publisher{bus: bus}, nil
 }
 
 // Publish sends ev to its topic. The message's correlation_id is the one ctx carries,
 // or, when ctx has none (the edge of a flow), the message's own id; its causation_id is
 // the causation ctx carries (inside a handler: the id of the message being handled).
-func (b *Bus) Publish(ctx context.Context, ev Event) error {
+func (b *Publisher) Publish(ctx context.Context, ev Event) error {
 	if err := b.bus.Publish(ctx, ev); err != nil {
 		return fmt.Errorf("publish %s: %w", Type(ev), err)
 	}
@@ -89,7 +89,7 @@ func (b *Bus) Publish(ctx context.Context, ev Event) error {
 }
 
 // stampFlow sets the flow ids on a message about to be published, and releases it: the
-// Bus made it for this publish and keeps no reference to it.
+// Publisher made it for this publish and keeps no reference to it.
 func stampFlow(p cqrs.OnEventSendParams) error {
 	ctx := p.Message.Context()
 	metadata.Release(p.Message)
