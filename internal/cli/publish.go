@@ -15,7 +15,7 @@ import (
 
 	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/correlation"
-	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/metadata"
 )
 
 // EventSource is the CloudEvents source (ce_source) of the messages `millrace publish`
@@ -116,11 +116,11 @@ func readData(cmd *cobra.Command, data string) ([]byte, error) {
 // newEventMessage builds a message with the CloudEvents attributes of package event.
 func newEventMessage(typ, source, correlationID string, payload []byte) *message.Message {
 	msg := message.NewMessage(watermill.NewUUID(), payload)
-	msg.Metadata.Set(event.KeyID, msg.UUID)
-	msg.Metadata.Set(event.KeyType, typ)
-	msg.Metadata.Set(event.KeySource, source)
-	msg.Metadata.Set(event.KeyTime, time.Now().UTC().Format(time.RFC3339Nano))
-	msg.Metadata.Set(event.KeySpecVersion, event.SpecVersion)
-	msg.Metadata.Set(event.KeyCorrelationID, correlationID)
+	msg.Metadata.Set(metadata.KeyID, msg.UUID)
+	msg.Metadata.Set(metadata.KeyType, typ)
+	msg.Metadata.Set(metadata.KeySource, source)
+	msg.Metadata.Set(metadata.KeyTime, time.Now().UTC().Format(time.RFC3339Nano))
+	msg.Metadata.Set(metadata.KeySpecVersion, metadata.SpecVersion)
+	msg.Metadata.Set(metadata.KeyCorrelationID, correlationID)
 	return msg
 }

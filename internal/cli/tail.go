@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/millrace/millrace/internal/bus"
-	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -162,7 +162,7 @@ func cloudEvent(msg *message.Message) map[string]any {
 		ce["id"] = msg.UUID
 	}
 	if _, ok := ce["specversion"]; !ok {
-		ce["specversion"] = event.SpecVersion
+		ce["specversion"] = metadata.SpecVersion
 	}
 	if json.Valid(msg.Payload) && len(msg.Payload) > 0 {
 		ce["data"] = json.RawMessage(msg.Payload)

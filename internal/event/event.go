@@ -4,8 +4,6 @@ import (
 	"maps"
 	"strconv"
 	"sync/atomic"
-
-	"github.com/millrace/millrace/internal/metadata"
 )
 
 // Event is a message type with a stable identity. Name and version must not change
@@ -62,18 +60,3 @@ func remember(key typeKey, t string) {
 		}
 	}
 }
-
-// Metadata keys and attribute values of event messages, kept for callers that have not
-// moved to package metadata.
-const (
-	KeyID              = metadata.KeyID              // kept for callers that have not moved
-	KeyType            = metadata.KeyType            // kept for callers that have not moved
-	KeySource          = metadata.KeySource          // kept for callers that have not moved
-	KeyTime            = metadata.KeyTime            // kept for callers that have not moved
-	KeySpecVersion     = metadata.KeySpecVersion     // kept for callers that have not moved
-	KeyDataContentType = metadata.KeyDataContentType // kept for callers that have not moved
-	KeyCorrelationID   = metadata.KeyCorrelationID   // kept for callers that have not moved
-	KeyCausationID     = metadata.KeyCausationID     // kept for callers that have not moved
-	SpecVersion        = metadata.SpecVersion        // kept for callers that have not moved
-	DataContentType    = metadata.DataContentType    // kept for callers that have not moved
-)
