@@ -1,7 +1,3 @@
-// Package metadata names the message metadata keys every layer of the message path
-// agrees on (the CloudEvents attributes and the flow ids) and marks messages their
-// publisher gave up. It imports nothing of millrace, so transports and codecs use it
-// without depending on the typed-event layer.
 package metadata
 
 import (

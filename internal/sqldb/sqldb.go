@@ -1,6 +1,3 @@
-// Package sqldb is the SQL dialect handling every SQL user shares: the dialect names and
-// drivers, quoting identifiers, placeholders, identifier length rules, looking up a
-// table, and opening a database, with the settings a SQLite file needs.
 package sqldb
 
 import (
