@@ -3,6 +3,7 @@ package transport_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/internal/transport"
 	_ "github.com/millrace/millrace/internal/transport/builtin"
 	"github.com/millrace/millrace/internal/transport/transporttest"
@@ -135,8 +137,22 @@ func TestDelivery(t *testing.T) {
 					}
 					time.Sleep(20 * time.Millisecond)
 				}
-				// Give duplicates, if any, a moment to arrive before counting.
-				time.Sleep(200 * time.Millisecond)
+				// A fence after the messages: each transport delivers a receiver's messages
+				// in publish order, so once every receiver has the fence, a duplicate of an
+				// earlier message would have arrived too.
+				fence := message.NewMessage(watermill.NewUUID(), []byte("fence"))
+				if err := pub.Publish(topic, fence); err != nil {
+					t.Fatalf("publish the fence: %v", err)
+				}
+				testenv.Eventually(t, "the fence at every receiver", 30*time.Second, func() bool {
+					got := counts()
+					for _, ids := range got {
+						if !slices.Contains(ids, fence.UUID) {
+							return false
+						}
+					}
+					return len(got) == receivers
+				})
 				cancel()
 				wg.Wait()
 
@@ -147,6 +163,9 @@ func TestDelivery(t *testing.T) {
 				for k, ids := range got {
 					seen := make(map[string]bool)
 					for _, id := range ids {
+						if id == fence.UUID {
+							continue
+						}
 						if !want[id] {
 							t.Errorf("%s: unexpected message %s", k, id)
 						}

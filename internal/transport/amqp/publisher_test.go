@@ -9,6 +9,8 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/millrace/millrace/internal/testenv"
 )
 
 // fakePublisher fails its publishes with err when set, and panics on Close when
@@ -76,9 +78,15 @@ func TestHealingPublisherReplacesAfterLostChannel(t *testing.T) {
 		time.Sleep(25 * time.Millisecond)
 	}
 	failBuild.Store(false)
-	time.Sleep(25 * time.Millisecond)
-	if err := h.Publish("t", msg); err != nil {
-		t.Fatalf("after the broker came back: %v", err)
+	// Within the rebuild backoff a publish still answers "reconnecting"; after it, the
+	// pool is built again and the publish goes through.
+	var last error
+	testenv.Eventually(t, "a publish once the broker is back", 5*time.Second, func() bool {
+		last = h.Publish("t", msg)
+		return last == nil
+	})
+	if last != nil {
+		t.Fatalf("after the broker came back: %v", last)
 	}
 	if len(built) != 2 {
 		t.Fatalf("%d publishers built, want 2", len(built))
