@@ -8,6 +8,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/transport"
+	"github.com/millrace/millrace/internal/transport/transporttest"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -61,14 +62,14 @@ func receive(t *testing.T, msgs <-chan *message.Message) string {
 // only what is published after it subscribes, not the topic's earlier messages: a chat
 // instance that starts must not replay old messages to its rooms.
 func TestBroadcastStartsAtEnd(t *testing.T) {
-	for _, k := range kinds() {
+	for _, k := range transporttest.Routes() {
 		if k.Name == "sql-sqlite" {
 			continue // startAtEnd does not handle SQLite yet
 		}
 		t.Run(k.Name, func(t *testing.T) {
 			t.Parallel()
-			tr := mustNew(t, k.Config(t))
-			topic := uniqueTopic("bcend")
+			tr := transporttest.Open(t, k.Config(t))
+			topic := transporttest.Topic("bcend")
 			pub, err := tr.NewPublisher()
 			if err != nil {
 				t.Fatal(err)
@@ -105,7 +106,7 @@ func TestBroadcastStartsAtEnd(t *testing.T) {
 // TestBroadcastResumes checks, on the durable kinds, that an instance subscribing again
 // under its name resumes after its last acked message instead of jumping to the end.
 func TestBroadcastResumes(t *testing.T) {
-	for _, k := range kinds() {
+	for _, k := range transporttest.Routes() {
 		if k.Name == "memory" || k.Name == "amqp" || k.Name == "redisstream" || k.Name == "sql-sqlite" {
 			// The broadcast queues of the first two end with the subscription; a Redis
 			// read in flight at close can leave the next entry pending on the old
@@ -114,8 +115,8 @@ func TestBroadcastResumes(t *testing.T) {
 		}
 		t.Run(k.Name, func(t *testing.T) {
 			t.Parallel()
-			tr := mustNew(t, k.Config(t))
-			topic := uniqueTopic("bcresume")
+			tr := transporttest.Open(t, k.Config(t))
+			topic := transporttest.Topic("bcresume")
 			pub, err := tr.NewPublisher()
 			if err != nil {
 				t.Fatal(err)
@@ -136,7 +137,7 @@ func TestBroadcastResumes(t *testing.T) {
 			stop()
 			publish(t, pub, topic, "m2")
 			// A second transport is a restarted process: nothing cached in memory.
-			tr2 := mustNew(t, k.Config(t))
+			tr2 := transporttest.Open(t, k.Config(t))
 			again, _ := subscribe(t, tr2, topic, "x")
 			for got := ""; got != "m2"; {
 				got = receive(t, again)

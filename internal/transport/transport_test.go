@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,40 +18,17 @@ import (
 	"github.com/millrace/millrace/topology"
 )
 
-// kinds returns the routes of transporttest: one transport config per kind (SQL once
-// per dialect); broker kinds skip (or fail under CI) when their service is down.
-func kinds() []transporttest.Route { return transporttest.Routes() }
-
-func mustNew(t *testing.T, cfg *topology.Transport) transport.Transport {
-	t.Helper()
-	tr, err := transport.New(cfg, watermill.NopLogger{})
-	if err != nil {
-		t.Fatalf("new transport: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := tr.Close(); err != nil {
-			t.Errorf("close transport: %v", err)
-		}
-	})
-	return tr
-}
-
-// uniqueTopic returns a topic name no other test run uses.
-func uniqueTopic(prefix string) string {
-	return prefix + "_" + strings.ToLower(watermill.NewShortUUID())
-}
-
 // TestDelivery checks, on every kind, that with two groups and two instances per group a
 // shared topic gives each group every message exactly once in total, and a broadcast
 // topic gives every instance every message.
 func TestDelivery(t *testing.T) {
 	const messages = 20
-	for _, k := range kinds() {
+	for _, k := range transporttest.Routes() {
 		for _, delivery := range []topology.Delivery{topology.Shared, topology.Broadcast} {
 			t.Run(k.Name+"/"+string(delivery), func(t *testing.T) {
 				t.Parallel()
-				tr := mustNew(t, k.Config(t))
-				topic := uniqueTopic("delivery")
+				tr := transporttest.Open(t, k.Config(t))
+				topic := transporttest.Topic("delivery")
 
 				type member struct{ group, instance string }
 				members := []member{{"g1", "a"}, {"g1", "b"}, {"g2", "a"}, {"g2", "b"}}
@@ -206,11 +182,11 @@ func TestNewRejectsBadConfig(t *testing.T) {
 // and the subscriber acks past rows that commit later.
 func TestConcurrentPublishersLoseNothing(t *testing.T) {
 	const publishers, perPublisher = 8, 100
-	for _, k := range kinds() {
+	for _, k := range transporttest.Routes() {
 		t.Run(k.Name, func(t *testing.T) {
 			t.Parallel()
-			tr := mustNew(t, k.Config(t))
-			topic := uniqueTopic("concurrent")
+			tr := transporttest.Open(t, k.Config(t))
+			topic := transporttest.Topic("concurrent")
 			sub, err := tr.NewSubscriber(transport.SubscriberOptions{Group: "g", Delivery: topology.Shared, Instance: "a"})
 			if err != nil {
 				t.Fatal(err)
@@ -268,11 +244,11 @@ func TestConcurrentPublishersLoseNothing(t *testing.T) {
 // Close returns, the channels of its subscriptions are closed. watermill-sql v3 alone can
 // return from Close a moment before it closes a channel.
 func TestCloseClosesChannels(t *testing.T) {
-	for _, k := range kinds() {
+	for _, k := range transporttest.Routes() {
 		t.Run(k.Name, func(t *testing.T) {
 			t.Parallel()
-			tr := mustNew(t, k.Config(t))
-			topic := uniqueTopic("closing")
+			tr := transporttest.Open(t, k.Config(t))
+			topic := transporttest.Topic("closing")
 			for i := 0; i < 10; i++ {
 				sub, err := tr.NewSubscriber(transport.SubscriberOptions{Group: "g", Delivery: topology.Shared, Instance: "a"})
 				if err != nil {

@@ -2,23 +2,17 @@ package memory_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/internal/transport/memory"
+	"github.com/millrace/millrace/internal/transport/transporttest"
 	"github.com/millrace/millrace/topology"
 )
-
-// uniqueTopic returns a topic name no other test uses.
-func uniqueTopic(prefix string) string {
-	return prefix + "_" + strings.ToLower(watermill.NewShortUUID())
-}
 
 // memSubscribe subscribes instance of group (shared delivery) to topic on the in-memory
 // transport tr.
@@ -42,7 +36,7 @@ func twoGroups(t *testing.T, ctx context.Context) (pub message.Publisher, topic 
 	t.Helper()
 	tr := memory.New("mem", nil)
 	t.Cleanup(func() { _ = tr.Close() })
-	topic = uniqueTopic("mem")
+	topic = transporttest.Topic("mem")
 	a, b = memSubscribe(t, ctx, tr, "a", "i", topic), memSubscribe(t, ctx, tr, "b", "i", topic)
 	pub, err := tr.NewPublisher()
 	if err != nil {
@@ -155,7 +149,7 @@ func TestMemoryHandsOffReleasedMessages(t *testing.T) {
 func TestMemoryGroupMembersCompete(t *testing.T) {
 	tr := memory.New("mem", nil)
 	t.Cleanup(func() { _ = tr.Close() })
-	topic := uniqueTopic("compete")
+	topic := transporttest.Topic("compete")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	a, b := memSubscribe(t, ctx, tr, "g", "a", topic), memSubscribe(t, ctx, tr, "g", "b", topic)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/internal/transport"
+	"github.com/millrace/millrace/internal/transport/transporttest"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -22,11 +23,11 @@ func TestRedisClaimsMessagesOfAGoneConsumer(t *testing.T) {
 		Addr: testenv.Redis(t), BlockTime: 10 * time.Millisecond,
 		ClaimInterval: 50 * time.Millisecond, MinIdleTime: 300 * time.Millisecond,
 	}}
-	topic := uniqueTopic("claim")
+	topic := transporttest.Topic("claim")
 	opts := transport.SubscriberOptions{Group: "g", Delivery: topology.Shared, Instance: "a"}
 
 	// The first process receives the message and dies before acking it.
-	gone := mustNew(t, cfg)
+	gone := transporttest.Open(t, cfg)
 	subA, err := gone.NewSubscriber(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +60,7 @@ func TestRedisClaimsMessagesOfAGoneConsumer(t *testing.T) {
 
 	// A second process of the same group claims it once it is idle long enough.
 	opts.Instance = "b"
-	subB, err := mustNew(t, cfg).NewSubscriber(opts)
+	subB, err := transporttest.Open(t, cfg).NewSubscriber(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func TestRedisClaimsMessagesOfAGoneConsumer(t *testing.T) {
 func TestRedisMaxLenTrimsStream(t *testing.T) {
 	addr := testenv.Redis(t)
 	const maxLen, published = 100, 1000
-	tr := mustNew(t, &topology.Transport{Name: "redis", Kind: topology.KindRedisStream, RedisStream: &topology.RedisStreamConfig{
+	tr := transporttest.Open(t, &topology.Transport{Name: "redis", Kind: topology.KindRedisStream, RedisStream: &topology.RedisStreamConfig{
 		Addr: addr, MaxLen: maxLen, BlockTime: 10 * time.Millisecond,
 	}})
 	pub, err := tr.NewPublisher()
@@ -94,7 +95,7 @@ func TestRedisMaxLenTrimsStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pub.Close()
-	topic := uniqueTopic("maxlen")
+	topic := transporttest.Topic("maxlen")
 	for i := 0; i < published; i++ {
 		if err := pub.Publish(topic, message.NewMessage(watermill.NewUUID(), []byte("x"))); err != nil {
 			t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/internal/transport"
+	"github.com/millrace/millrace/internal/transport/transporttest"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -21,14 +22,14 @@ import (
 // metadata column when it equals the uuid, and every message reads back with the
 // metadata it was published with.
 func TestSQLMetadataRoundTrip(t *testing.T) {
-	for _, k := range kinds() {
+	for _, k := range transporttest.Routes() {
 		if k.Name != "sql-postgres" && k.Name != "sql-mysql" && k.Name != "sql-sqlite" {
 			continue
 		}
 		t.Run(k.Name, func(t *testing.T) {
 			cfg := k.Config(t)
-			tr := mustNew(t, cfg)
-			topic := uniqueTopic("metadata")
+			tr := transporttest.Open(t, cfg)
+			topic := transporttest.Topic("metadata")
 			ev := message.NewMessage(watermill.NewUUID(), []byte(`{}`))
 			ev.Metadata = message.Metadata{metadata.KeyID: ev.UUID, metadata.KeyType: "tests.e.v1", metadata.KeySpecVersion: "1.0", "correlation_id": "c-1"}
 			other := message.NewMessage(watermill.NewUUID(), []byte(`{}`))

@@ -14,6 +14,7 @@ import (
 	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/internal/transport"
+	"github.com/millrace/millrace/internal/transport/transporttest"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -21,10 +22,10 @@ import (
 // transport, checks they come back unchanged and that the payload column is BYTEA.
 func TestPostgresPayloadIsBinary(t *testing.T) {
 	dsn := testenv.Postgres(t)
-	tr := mustNew(t, &topology.Transport{Name: "pg", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
+	tr := transporttest.Open(t, &topology.Transport{Name: "pg", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
 		Dialect: topology.DialectPostgres, DSN: topology.Secret(dsn), PollInterval: 10 * time.Millisecond, InitializeSchema: true,
 	}})
-	topic := uniqueTopic("binary")
+	topic := transporttest.Topic("binary")
 	payload := []byte{0xff, 0x00, 0xfe, '{', 0x80}
 
 	pub, err := tr.NewPublisher()
@@ -82,7 +83,7 @@ func TestPostgresPayloadIsBinary(t *testing.T) {
 // PostgreSQL identifier limit is rejected by name at publish and subscribe.
 func TestSQLTopicTooLong(t *testing.T) {
 	// No connection is made: the check runs before any query.
-	tr := mustNew(t, &topology.Transport{Name: "pg", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
+	tr := transporttest.Open(t, &topology.Transport{Name: "pg", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
 		Dialect: topology.DialectPostgres, DSN: "postgres://nobody@127.0.0.1:1/none", InitializeSchema: true,
 	}})
 	ok := strings.Repeat("t", 63-len("watermill_offsets_"))
