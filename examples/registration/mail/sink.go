@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -53,7 +54,7 @@ func (s *Sink) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("mail sink: %w", err)
 	}
 	name := filepath.Join(s.dir, time.Now().UTC().Format("20060102T150405.000000000")+"-"+hex.EncodeToString(b)+".eml")
-	if err := msg.WriteToFile(name); err != nil {
+	if err := writeAtomically(name, msg); err != nil {
 		return fmt.Errorf("mail sink: write %s: %w", name, err)
 	}
 	attrs := []any{"user_id", m.UserID, "subject", m.Subject, "file", name}
@@ -62,6 +63,24 @@ func (s *Sink) Send(ctx context.Context, m Message) error {
 	}
 	s.logger.InfoContext(ctx, "email stored", attrs...)
 	return nil
+}
+
+// writeAtomically writes msg to a temporary file beside name and renames it into
+// place, so whoever lists the folder sees a whole email or none.
+func writeAtomically(name string, msg io.WriterTo) error {
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".sending-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	if _, err := msg.WriteTo(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), name)
 }
 
 // crlf ends every line of a text with CRLF, as a stored email's body must.
