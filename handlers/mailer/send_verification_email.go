@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/millrace/millrace/examples/registration/account"
 	"github.com/millrace/millrace/examples/registration/mail"
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/idempotency"
-	"github.com/millrace/millrace/internal/router"
 )
 
 // VerificationEmail is what send-verification-email needs.
@@ -69,22 +67,6 @@ func NewSendVerificationEmail(d VerificationEmail) *event.Handler {
 			UserID:        ev.UserID,
 			MessageID:     emailMessageID(SendVerificationEmail, id),
 		}
-		sent, err := d.Record.OnceExternal(ctx, SendVerificationEmail, id, func(ctx context.Context) error {
-			return d.Sender.Send(ctx, m)
-		})
-		if err != nil || !sent {
-			return err
-		}
-		if err := d.Events.Publish(ctx, mail.Sent{To: m.To, Subject: m.Subject, Template: "verification", UserID: ev.UserID, SentAt: time.Now().UTC()}); err != nil {
-			return router.Permanent(fmt.Errorf("verification email sent, mail.sent not published: %w", err))
-		}
-		return nil
+		return emailer{d.Record, d.Sender, d.Events}.send(ctx, SendVerificationEmail, id, "verification", m)
 	})
-}
-
-// emailMessageID is the Message-ID of the email handler sends for message id: the same
-// for every attempt and redelivery, so mail clients and people can tell a repeated
-// email from a new one.
-func emailMessageID(handler, id string) string {
-	return handler + "." + id + "@millrace"
 }

@@ -3,14 +3,12 @@ package mailer
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/millrace/millrace/examples/registration/account"
 	"github.com/millrace/millrace/examples/registration/mail"
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/idempotency"
-	"github.com/millrace/millrace/internal/router"
 )
 
 // WelcomeEmail is what send-welcome-email needs.
@@ -38,15 +36,6 @@ func NewSendWelcomeEmail(d WelcomeEmail) *event.Handler {
 			UserID:        ev.UserID,
 			MessageID:     emailMessageID(SendWelcomeEmail, id),
 		}
-		sent, err := d.Record.OnceExternal(ctx, SendWelcomeEmail, id, func(ctx context.Context) error {
-			return d.Sender.Send(ctx, m)
-		})
-		if err != nil || !sent {
-			return err
-		}
-		if err := d.Events.Publish(ctx, mail.Sent{To: m.To, Subject: m.Subject, Template: "welcome", UserID: ev.UserID, SentAt: time.Now().UTC()}); err != nil {
-			return router.Permanent(fmt.Errorf("welcome email sent, mail.sent not published: %w", err))
-		}
-		return nil
+		return emailer{d.Record, d.Sender, d.Events}.send(ctx, SendWelcomeEmail, id, "welcome", m)
 	})
 }
