@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/millrace/millrace/examples/chat/room"
-	handlers "github.com/millrace/millrace/handlers/chat"
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/logging"
@@ -135,7 +134,7 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chat app: %w", err)
 	}
-	fanout, err := handlers.NewChatFanout(svc)
+	hs, err := Handlers(Deps{Rooms: svc})
 	if err != nil {
 		return nil, fmt.Errorf("chat app: %w", err)
 	}
@@ -144,7 +143,7 @@ func New(cfg Config) (*App, error) {
 		Bus:          cfg.Bus,
 		Logger:       cfg.Logger,
 		CloseTimeout: cfg.ShutdownTimeout,
-		Handlers:     []router.Handler{fanout},
+		Handlers:     hs,
 	}
 	var (
 		handler http.Handler = svc
