@@ -131,7 +131,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("open the page on %s as %s: %v", addr, name, err)
 		}
 	}
-	open(tabA, a.addr, "alice")
+	open(tabA, a.Addr(), "alice")
 	// The icon is asked for once the page has loaded; by then nothing may have failed.
 	testenv.Eventually(t, "the favicon", wait, func() bool {
 		load.mu.Lock()
@@ -146,7 +146,7 @@ func TestBrowser(t *testing.T) {
 
 	tabB, cancelB := chromedp.NewContext(tabA)
 	defer cancelB()
-	open(tabB, b.addr, "bob")
+	open(tabB, b.Addr(), "bob")
 	// Bob, on the other instance, lists alice who was there before him.
 	waitJS(t, tabB, membersAre("alice", "bob (you)"))
 	waitJS(t, tabA, membersAre("alice (you)", "bob"))
@@ -206,7 +206,7 @@ func TestBrowser(t *testing.T) {
 	// of their connection ids; her message is tagged too, and marked own on her page only.
 	tabC, cancelC := chromedp.NewContext(tabA)
 	defer cancelC()
-	open(tabC, b.addr, "alice")
+	open(tabC, b.Addr(), "alice")
 	const tagged = `[...document.querySelectorAll("#members li")].map(li => li.textContent)`
 	for _, tab := range []context.Context{tabA, tabB, tabC} {
 		waitJS(t, tab, tagged+`.filter(s => /^alice #[0-9a-f]{6}/.test(s)).length === 2`)
@@ -258,7 +258,7 @@ func TestBrowserRefusal(t *testing.T) {
 	a := startInstance(t, p, nil)
 	tab := newBrowser(t)
 	if err := chromedp.Do(tab,
-		chromedp.Navigate("http://"+a.addr+"/"),
+		chromedp.Navigate("http://"+a.Addr()+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#join")),
 		// Count the WebSockets the page opens and record every status it shows.
 		chromedp.Evaluate[chromedp.Void](`
@@ -320,7 +320,7 @@ func TestBrowserRefusal(t *testing.T) {
 	); err != nil {
 		t.Fatalf("join: %v", err)
 	}
-	a.stop()
+	a.Stop()
 	const retries = `window.statuses.filter(s => s.includes("reconnecting in"))`
 	waitJS(t, tab, retries+`.length >= 3`)
 	waits, err := chromedp.Run(tab, chromedp.Evaluate[[]string](retries+`.slice(0, 3)`))

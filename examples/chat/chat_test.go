@@ -26,12 +26,12 @@ func TestTwoInstances(t *testing.T) {
 			b := startInstance(t, p, nil)
 			room := "room-" + suffix(t)
 
-			alice := dial(t, a.addr, room, "alice")
+			alice := dial(t, a.Addr(), room, "alice")
 			if h := alice.next(ofType("history")); len(h.Messages) != 0 {
 				t.Fatalf("history of a new room = %v, want empty", h.Messages)
 			}
 			alice.waitOnline("alice")
-			bob := dial(t, b.addr, room, "bob")
+			bob := dial(t, b.Addr(), room, "bob")
 			bob.next(ofType("history"))
 			// Alice sees her join and bob's; bob sees his own, and learns of alice from
 			// her instance.
@@ -68,7 +68,7 @@ func TestTwoInstances(t *testing.T) {
 
 			// A member joining on either instance gets the history, and the members online
 			// on both instances.
-			carol := dial(t, b.addr, room, "carol")
+			carol := dial(t, b.Addr(), room, "carol")
 			if h := carol.next(ofType("history")); join(historyTexts(h)) != join(sent) {
 				t.Fatalf("carol's history = %v, want %v", historyTexts(h), sent)
 			}
@@ -88,17 +88,17 @@ func TestTwoInstances(t *testing.T) {
 			alice.next(presence("user_left", "bob"))
 			carol.waitOnline("alice", "carol")
 			// Two connections of one name are two members, told apart by connection id.
-			alice2 := dial(t, b.addr, room, "alice")
+			alice2 := dial(t, b.Addr(), room, "alice")
 			online := alice2.waitOnline("alice", "alice", "carol")
 			if online[aliceID] != "alice" || online[alice2.ownID()] != "alice" {
 				t.Fatalf("second alice sees %v, want both alices by connection id", online)
 			}
 
 			// Restart both instances: the history is still there.
-			a.stop()
-			b.stop()
+			a.Stop()
+			b.Stop()
 			a2 := startInstance(t, p, nil)
-			dave := dial(t, a2.addr, room, "dave")
+			dave := dial(t, a2.Addr(), room, "dave")
 			want := append(sent, "end")
 			if h := dave.next(ofType("history")); join(historyTexts(h)) != join(want) {
 				t.Fatalf("history after restart = %v, want %v", historyTexts(h), want)
@@ -129,9 +129,9 @@ func TestLocalInstance(t *testing.T) {
 	p := newProfile(t, "local")
 	a := startInstance(t, p, nil)
 	room := "lobby"
-	alice := dial(t, a.addr, room, "alice")
+	alice := dial(t, a.Addr(), room, "alice")
 	alice.next(ofType("history"))
-	bob := dial(t, a.addr, room, "bob")
+	bob := dial(t, a.Addr(), room, "bob")
 	bob.next(ofType("history"))
 	if r := alice.say("<script>alert(1)</script>"); !r.OK {
 		t.Fatalf("send: %+v", r)
@@ -141,7 +141,7 @@ func TestLocalInstance(t *testing.T) {
 			t.Fatalf("%s received %v, want the message once", name, got)
 		}
 	}
-	carol := dial(t, a.addr, room, "carol")
+	carol := dial(t, a.Addr(), room, "carol")
 	if h := carol.next(ofType("history")); len(h.Messages) != 1 || h.Messages[0].Name != "alice" {
 		t.Fatalf("history = %+v, want alice's message", h.Messages)
 	}
@@ -153,7 +153,7 @@ func TestBadFrames(t *testing.T) {
 	t.Parallel()
 	p := newProfile(t, "local")
 	a := startInstance(t, p, nil)
-	c := dial(t, a.addr, "bad-frames", "mallory")
+	c := dial(t, a.Addr(), "bad-frames", "mallory")
 	c.next(ofType("history"))
 	cases := []struct {
 		name, frame, requestID, reason string
@@ -195,7 +195,7 @@ func TestAbuseCloses(t *testing.T) {
 	a := startInstance(t, p, nil)
 
 	t.Run("frame over 64 KiB", func(t *testing.T) {
-		c := dial(t, a.addr, "abuse", "big")
+		c := dial(t, a.Addr(), "abuse", "big")
 		c.next(ofType("history"))
 		c.sendRaw(`{"type":"message","text":"` + strings.Repeat("x", 64<<10) + `"}`)
 		if got := c.closeStatus(); got != websocket.StatusMessageTooBig {
@@ -203,7 +203,7 @@ func TestAbuseCloses(t *testing.T) {
 		}
 	})
 	t.Run("flood", func(t *testing.T) {
-		c := dial(t, a.addr, "abuse", "flood")
+		c := dial(t, a.Addr(), "abuse", "flood")
 		c.next(ofType("history"))
 		// 200 frames at once: far over the burst of 40 and the 20/s rate. Writes may fail
 		// once the server has closed.
@@ -218,7 +218,7 @@ func TestAbuseCloses(t *testing.T) {
 		}
 	})
 	t.Run("15 per second stay open", func(t *testing.T) {
-		c := dial(t, a.addr, "abuse", "steady")
+		c := dial(t, a.Addr(), "abuse", "steady")
 		c.next(ofType("history"))
 		tick := time.NewTicker(time.Second / 15)
 		defer tick.Stop()
@@ -238,7 +238,7 @@ func TestRefusals(t *testing.T) {
 	t.Parallel()
 	p := newProfile(t, "local")
 	a := startInstance(t, p, nil)
-	base := "http://" + a.addr
+	base := "http://" + a.Addr()
 	upgrade := http.Header{
 		"Connection": {"Upgrade"}, "Upgrade": {"websocket"}, "Sec-Websocket-Version": {"13"},
 		"Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="},
@@ -252,7 +252,7 @@ func TestRefusals(t *testing.T) {
 		{"a", strings.Repeat("n", 65), "name is longer than 64"},
 		{"%3Cscript%3E", "x", "room may only contain"},
 	} {
-		c := dial(t, a.addr, tc.room, tc.name)
+		c := dial(t, a.Addr(), tc.room, tc.name)
 		err := <-c.closed
 		var ce websocket.CloseError
 		if !errors.As(err, &ce) || ce.Code != room.StatusRefused || !strings.Contains(ce.Reason, tc.reason) {

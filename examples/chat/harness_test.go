@@ -17,8 +17,8 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/millrace/millrace/examples/chat"
+	"github.com/millrace/millrace/examples/chat/chattest"
 	"github.com/millrace/millrace/examples/chat/room"
-	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/topology"
 )
@@ -92,65 +92,13 @@ handlers:
 	}
 }
 
-// instance is one running chat instance.
-type instance struct {
-	addr string
-	app  *chat.App
-	stop func()
-}
-
-// startInstance runs a chat instance of p on a free port until the test ends or stop.
-func startInstance(t testing.TB, p profile, tune func(*chat.Config)) *instance {
+// startInstance runs a chat instance of p on a free port until the test ends or its
+// Stop.
+func startInstance(t testing.TB, p profile, tune func(*chat.Config)) *chattest.Instance {
 	t.Helper()
-	b, err := bus.Open(p.topo, bus.Options{})
-	if err != nil {
-		t.Fatalf("open bus: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	hist, closeHist, err := chat.OpenHistory(ctx, p.topo, "", p.messages, p.history, nil)
-	if err != nil {
-		cancel()
-		_ = b.Close()
-		t.Fatalf("open history: %v", err)
-	}
-	cfg := chat.Config{
-		Topology: p.topo, Bus: b, History: hist, Addr: "127.0.0.1:0",
-		MessagesTopic: p.messages, PresenceTopic: p.presence,
-	}
-	if tune != nil {
-		tune(&cfg)
-	}
-	app, err := chat.New(cfg)
-	if err != nil {
-		cancel()
-		closeHist()
-		_ = b.Close()
-		t.Fatalf("new chat app: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
-	select {
-	case <-app.Running():
-	case err := <-done:
-		t.Fatalf("chat app stopped: %v", err)
-	case <-time.After(wait):
-		t.Fatal("chat app not running")
-	}
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("chat app run: %v", err)
-			}
-			closeHist()
-			if err := b.Close(); err != nil {
-				t.Errorf("close bus: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return &instance{addr: app.Addr(), app: app, stop: stop}
+	return chattest.Start(t, p.topo, chattest.Options{
+		MessagesTopic: p.messages, PresenceTopic: p.presence, History: p.history, Tune: tune,
+	})
 }
 
 // frame is any server frame, decoded loosely.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,7 +11,7 @@ import (
 
 	"github.com/millrace/millrace/examples/chat"
 	"github.com/millrace/millrace/examples/chat/chatload"
-	"github.com/millrace/millrace/internal/bus"
+	"github.com/millrace/millrace/examples/chat/chattest"
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/topology"
 )
@@ -45,7 +44,11 @@ handlers:
 	})
 	var targets []string
 	for range n {
-		targets = append(targets, "ws://"+startChat(t, topo, prefix, historyPrefix))
+		in := chattest.Start(t, topo, chattest.Options{
+			MessagesTopic: prefix + ".messages", PresenceTopic: prefix + ".presence",
+			History: chat.HistoryOptions{RedisPrefix: historyPrefix},
+		})
+		targets = append(targets, "ws://"+in.Addr())
 	}
 	return targets
 }
@@ -64,54 +67,6 @@ func dropKeys(t *testing.T, addr, prefix string) {
 	if err != nil {
 		t.Logf("drop history keys %s*: %v", prefix, err)
 	}
-}
-
-func startChat(t *testing.T, topo *topology.Topology, prefix, historyPrefix string) string {
-	t.Helper()
-	b, err := bus.Open(topo, bus.Options{})
-	if err != nil {
-		t.Fatalf("open bus: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	hist, closeHist, err := chat.OpenHistory(ctx, topo, "", prefix+".messages", chat.HistoryOptions{RedisPrefix: historyPrefix}, nil)
-	if err != nil {
-		cancel()
-		_ = b.Close()
-		t.Fatalf("open history: %v", err)
-	}
-	app, err := chat.New(chat.Config{
-		Topology: topo, Bus: b, History: hist, Addr: "127.0.0.1:0",
-		MessagesTopic: prefix + ".messages", PresenceTopic: prefix + ".presence",
-	})
-	if err != nil {
-		cancel()
-		closeHist()
-		_ = b.Close()
-		t.Fatalf("new chat app: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
-	select {
-	case <-app.Running():
-	case err := <-done:
-		t.Fatalf("chat app stopped: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("chat app not running")
-	}
-	var once sync.Once
-	t.Cleanup(func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("chat app run: %v", err)
-			}
-			closeHist()
-			if err := b.Close(); err != nil {
-				t.Errorf("close bus: %v", err)
-			}
-		})
-	})
-	return app.Addr()
 }
 
 // TestRunTwoInstances runs a short load over two instances on Redis Streams and checks
