@@ -93,25 +93,28 @@ handlers:
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("register: %d", resp.StatusCode)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var (
+		totalUsers int
+		decodeErr  error
+	)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last /stats: total_users %d, decode error %v", totalUsers, decodeErr)
+		}
+	})
+	testenv.Eventually(t, "total_users 1 on /stats", 30*time.Second, func() bool {
 		resp, err := http.Get(base + "/stats")
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer resp.Body.Close()
 		var st struct {
 			TotalUsers int `json:"total_users"`
 		}
-		err = json.NewDecoder(resp.Body).Decode(&st)
-		resp.Body.Close()
-		if err == nil && st.TotalUsers == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("total_users never reached 1 (last %d, %v)", st.TotalUsers, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		decodeErr = json.NewDecoder(resp.Body).Decode(&st)
+		totalUsers = st.TotalUsers
+		return decodeErr == nil && totalUsers == 1
+	})
 	for path, want := range map[string][]string{
 		"/healthz": nil,
 		"/readyz":  {`"status":"ready"`, `"transport:pg":"ok"`, `"database:users":"ok"`},

@@ -19,6 +19,7 @@ import (
 	"github.com/millrace/millrace/internal/observability"
 	"github.com/millrace/millrace/internal/router"
 	"github.com/millrace/millrace/internal/router/routertest"
+	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -82,17 +83,19 @@ handlers:
 		t.Fatal("message not handled")
 	}
 	want := `millrace_handler_deliveries_total{handler="work",outcome="ok",topic="jobs"} 1`
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		code, body := get(t, srv.URL+"/metrics")
-		if code == http.StatusOK && strings.Contains(body, want) {
-			break
+	var (
+		metricsCode int
+		metrics     string
+	)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last /metrics = %d:\n%s", metricsCode, metrics)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/metrics = %d without %s:\n%s", code, want, body)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	})
+	testenv.Eventually(t, "/metrics with "+want, 30*time.Second, func() bool {
+		metricsCode, metrics = get(t, srv.URL+"/metrics")
+		return metricsCode == http.StatusOK && strings.Contains(metrics, want)
+	})
 
 	if code, _ := get(t, srv.URL+"/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz = %d", code)
@@ -168,17 +171,19 @@ trace: {store: db}
 	case <-time.After(30 * time.Second):
 		t.Fatal("message not handled")
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		code, body := get(t, srv.URL+"/trace/corr-trace-1")
-		if code == http.StatusOK && strings.Contains(body, `"handler": "work"`) && strings.Contains(body, msg.UUID) {
-			break
+	var (
+		traceCode int
+		trace     string
+	)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last /trace/corr-trace-1 = %d:\n%s", traceCode, trace)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/trace/corr-trace-1 = %d, want the message and the work outcome:\n%s", code, body)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	})
+	testenv.Eventually(t, "/trace/corr-trace-1 with the message and the work outcome", 30*time.Second, func() bool {
+		traceCode, trace = get(t, srv.URL+"/trace/corr-trace-1")
+		return traceCode == http.StatusOK && strings.Contains(trace, `"handler": "work"`) && strings.Contains(trace, msg.UUID)
+	})
 	if err := r.Close(); err != nil {
 		t.Errorf("router Close: %v", err)
 	}
