@@ -14,6 +14,9 @@ import (
 
 	"github.com/google/wire"
 
+	// The profiles, and files written like them, use the transport kinds millrace ships
+	// with; importing config registers them.
+	_ "github.com/millrace/millrace/internal/transport/builtin"
 	"github.com/millrace/millrace/topology"
 )
 

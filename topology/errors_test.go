@@ -1,10 +1,12 @@
-package topology
+package topology_test
 
 import (
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/millrace/millrace/topology"
 )
 
 // lines joins its arguments into a file, one line each, so a case's line numbers are
@@ -14,13 +16,13 @@ func lines(ls ...string) string { return strings.Join(ls, "\n") + "\n" }
 func noEnv(string) (string, bool) { return "", false }
 
 // mustFail parses src and returns its problems, failing when it loads.
-func mustFail(t *testing.T, src string) ErrorList {
+func mustFail(t *testing.T, src string) topology.ErrorList {
 	t.Helper()
-	tp, err := ParseWithEnv("t.yaml", []byte(src), noEnv)
+	tp, err := topology.ParseWithEnv("t.yaml", []byte(src), noEnv)
 	if err == nil {
 		t.Fatalf("loaded, want errors; topics: %d", len(tp.Topics))
 	}
-	var list ErrorList
+	var list topology.ErrorList
 	if !errors.As(err, &list) {
 		t.Fatalf("error %T is not an ErrorList: %v", err, err)
 	}
@@ -181,14 +183,14 @@ func TestAllProblemsReportedSorted(t *testing.T) {
 			t.Errorf("problem %d: got %q, want prefix %q", i, got[i], w)
 		}
 	}
-	var one *Error
+	var one *topology.Error
 	if !errors.As(error(list), &one) || one != list[0] {
 		t.Errorf("errors.As to *Error gave %v, want the first problem", one)
 	}
 }
 
 func TestErrorFormat(t *testing.T) {
-	e := &Error{File: "local.yaml", Line: 3, Col: 7, Field: "topics.a.transport", Msg: "boom"}
+	e := &topology.Error{File: "local.yaml", Line: 3, Col: 7, Field: "topics.a.transport", Msg: "boom"}
 	if got, want := e.Error(), "local.yaml:3:7: topics.a.transport: boom"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
@@ -196,8 +198,8 @@ func TestErrorFormat(t *testing.T) {
 	if got, want := e.Error(), "local.yaml:3:7: boom"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	wrapped := fmt.Errorf("start: %w", ErrorList{e})
-	var list ErrorList
+	wrapped := fmt.Errorf("start: %w", topology.ErrorList{e})
+	var list topology.ErrorList
 	if !errors.As(wrapped, &list) || len(list) != 1 {
 		t.Errorf("errors.As through a wrap failed: %v", wrapped)
 	}

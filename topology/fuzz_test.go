@@ -1,10 +1,12 @@
-package topology
+package topology_test
 
 import (
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/millrace/millrace/topology"
 )
 
 // valid are well-formed topology files for the fuzz corpus.
@@ -50,14 +52,14 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tp, err := ParseWithEnv("f.yaml", data, func(k string) (string, bool) {
+		tp, err := topology.ParseWithEnv("f.yaml", data, func(k string) (string, bool) {
 			if k == "SET" {
 				return "v", true
 			}
 			return "", false
 		})
 		if err != nil {
-			var list ErrorList
+			var list topology.ErrorList
 			if !errors.As(err, &list) || len(list) == 0 {
 				t.Fatalf("error is not a non-empty ErrorList: %T %v", err, err)
 			}
@@ -77,7 +79,7 @@ func FuzzParse(f *testing.F) {
 
 func TestValidCorpusLoads(t *testing.T) {
 	for i, s := range valid {
-		tp, err := ParseWithEnv("v.yaml", []byte(s), noEnv)
+		tp, err := topology.ParseWithEnv("v.yaml", []byte(s), noEnv)
 		if err != nil {
 			t.Errorf("valid[%d]: %v", i, err)
 			continue

@@ -280,7 +280,7 @@ func (l *loader) parseHandler(he entry, defaults *policyInput) *handlerInput {
 		return hi
 	}
 	if tp.IsPattern() {
-		l.checkSQLName(pattern, tp.Transport, p, topicField)
+		l.checkKindTopic(pattern, tp.Transport, p, topicField)
 	}
 	hi.h.Topics = []string{pattern}
 	return hi
@@ -321,7 +321,7 @@ func (l *loader) derivePoison(hi *handlerInput, defaults *policyInput, derived m
 		}
 		d := &Topic{Name: pt, Transport: src.Transport, Delivery: Shared, Derived: true, Pos: p}
 		derived[pt] = d
-		l.checkSQLName(pt, d.Transport, p, field)
+		l.checkKindTopic(pt, d.Transport, p, field)
 		l.t.Topics = append(l.t.Topics, d)
 		l.idx.add(d)
 	}

@@ -3,13 +3,14 @@ package topology
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
 
-// KindSpec describes a transport kind that a package outside topology provides: the
-// settings it accepts and how to decode and validate them. The built-in kinds (amqp,
-// gochannel, redisstream, sql) are described by topology itself.
+// KindSpec describes how topology files write a transport kind: the settings it accepts
+// and how to decode and validate them. Each kind's package under internal/transport
+// provides its own; topology knows no kind itself.
 type KindSpec struct {
 	// Keys are the settings the kind accepts besides kind; any other key is an error.
 	Keys []string
@@ -17,6 +18,14 @@ type KindSpec struct {
 	// Settings.Errorf and keep their file:line:col positions; the value returned
 	// becomes Transport.Settings.
 	Decode func(s *Settings) any
+	// Database is true when the settings Decode returns implement Database: a
+	// transport of this kind can hold an outbox and the delivery log.
+	Database bool
+	// CheckTopic, when set, returns why a topic (or pattern of topics) cannot live on a
+	// transport of this kind, or "" when it can. The loader reports it as `topic "t"
+	// lives on <kind> transport "x", whose <message>`, so the message names what is
+	// wrong: "table name watermill_t would be 70 bytes; ...".
+	CheckTopic func(topic string, pattern bool) string
 }
 
 var (
@@ -24,15 +33,11 @@ var (
 	registered = map[Kind]KindSpec{}
 )
 
-// RegisterKind makes kind loadable from topology files. It panics for a built-in kind,
-// a kind registered twice or a spec without Decode: registration happens once, at
-// start-up.
+// RegisterKind makes kind loadable from topology files. It panics for a kind registered
+// twice or a spec without Decode: registration happens once, at start-up.
 func RegisterKind(kind Kind, spec KindSpec) {
 	if kind == "" || spec.Decode == nil {
 		panic("topology: RegisterKind needs a kind name and a Decode function")
-	}
-	if _, builtin := kindSection[kind]; builtin {
-		panic(fmt.Sprintf("topology: kind %q is built in", kind))
 	}
 	kindsMu.Lock()
 	defer kindsMu.Unlock()
@@ -43,25 +48,35 @@ func RegisterKind(kind Kind, spec KindSpec) {
 	registered[kind] = spec
 }
 
-// registeredKind returns the spec of a kind registered with RegisterKind.
-func registeredKind(kind Kind) (KindSpec, bool) {
+// LookupKind returns the spec registered for kind; its Keys start with "kind".
+func LookupKind(kind Kind) (KindSpec, bool) {
 	kindsMu.RLock()
 	defer kindsMu.RUnlock()
 	s, ok := registered[kind]
 	return s, ok
 }
 
-// allKinds lists the built-in kinds, then the registered ones sorted, in the order error
-// messages name them.
-func allKinds() []Kind {
+// Kinds returns the registered kinds, sorted.
+func Kinds() []Kind {
 	kindsMu.RLock()
 	defer kindsMu.RUnlock()
-	extra := make([]Kind, 0, len(registered))
+	out := make([]Kind, 0, len(registered))
 	for k := range registered {
-		extra = append(extra, k)
+		out = append(out, k)
 	}
-	slices.Sort(extra)
-	return append(slices.Clone(kinds), extra...)
+	slices.Sort(out)
+	return out
+}
+
+// databaseKinds returns the registered kinds that are SQL databases, sorted.
+func databaseKinds() []string {
+	var out []string
+	for _, k := range Kinds() {
+		if s, _ := LookupKind(k); s.Database {
+			out = append(out, string(k))
+		}
+	}
+	return out
 }
 
 // Settings are the settings of one transport of a registered kind, as its Decode reads
@@ -106,6 +121,34 @@ func (s *Settings) Bool(key string) (v bool, ok bool) {
 	v, _, ok = s.l.boolean(s.m, key, s.field)
 	return v, ok
 }
+
+// OneOf returns the value of key, which is required and must be one of valid; an
+// unknown value is reported with the valid ones and the nearest of them. hint follows
+// the "is required" message.
+func (s *Settings) OneOf(key string, valid []string, hint string) (string, bool) {
+	v, ok := s.Required(key, hint)
+	if !ok {
+		return "", false
+	}
+	if slices.Contains(valid, v) {
+		return v, true
+	}
+	msg := fmt.Sprintf("unknown %s %q (valid: %s)", key, v, strings.Join(valid, ", "))
+	if sg := suggest(v, valid); sg != "" {
+		msg += fmt.Sprintf("; did you mean %q?", sg)
+	}
+	s.Errorf(key, "%s", msg)
+	return "", false
+}
+
+// Secret returns the value of key as a Secret, masked when printed.
+func (s *Settings) Secret(key string) (Secret, bool) {
+	v, ok := s.String(key)
+	return Secret(v), ok
+}
+
+// Redact masks the credentials in v (URL userinfo, MySQL DSN passwords), for messages.
+func Redact(v string) string { return redact(v) }
 
 // Duration returns the duration value of key ("100ms"); zero is an error unless
 // allowZero.

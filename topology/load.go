@@ -433,7 +433,10 @@ func names[V any](m map[string]V) []string {
 }
 
 func kindList() string {
-	all := allKinds()
+	all := Kinds()
+	if len(all) == 0 {
+		return "none registered: import internal/transport/builtin"
+	}
 	s := make([]string, len(all))
 	for i, k := range all {
 		s[i] = string(k)

@@ -1,4 +1,4 @@
-package topology
+package topology_test
 
 import (
 	"encoding/json"
@@ -11,13 +11,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/millrace/millrace/internal/transport/amqp"
+	_ "github.com/millrace/millrace/internal/transport/builtin" // the shipped kinds
+	"github.com/millrace/millrace/internal/transport/redisstream"
+	"github.com/millrace/millrace/topology"
 	"gopkg.in/yaml.v3"
 )
 
-// mustParse parses src with the given environment and fails the test on any problem.
-func mustParse(t *testing.T, src string, env map[string]string) *Topology {
+// parseTransport returns the transport name whose value in a topology file is value.
+func parseTransport(t *testing.T, name, value string) *topology.Transport {
 	t.Helper()
-	tp, err := ParseWithEnv("t.yaml", []byte(src), func(k string) (string, bool) {
+	return mustParse(t, "version: 1\ntransports:\n  "+name+": "+value+"\n", nil).Transports[name]
+}
+
+// isDatabase reports whether tr is a SQL database.
+func isDatabase(tr *topology.Transport) bool {
+	_, _, ok := tr.Database()
+	return ok
+}
+
+// mustParse parses src with the given environment and fails the test on any problem.
+func mustParse(t *testing.T, src string, env map[string]string) *topology.Topology {
+	t.Helper()
+	tp, err := topology.ParseWithEnv("t.yaml", []byte(src), func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
 	})
@@ -40,26 +56,27 @@ func TestEnvExpansion(t *testing.T) {
 		`  concurrency: ${CONCURRENCY:-3}`,
 	)
 	tp := mustParse(t, src, map[string]string{"REDIS_HOST": "cache", "AMQP_URL": "amqp://u:p@mq:5672/"})
-	if got := tp.Transports["rabbit"].AMQP.URL.Reveal(); got != "amqp://u:p@mq:5672/" {
-		t.Errorf("set variable: url = %q", got)
+	if got, _ := amqp.URL(tp.Transports["rabbit"]); got.Reveal() != "amqp://u:p@mq:5672/" {
+		t.Errorf("set variable: url = %q", got.Reveal())
 	}
-	rs := tp.Transports["redis"].RedisStream
-	if rs.Addr != "cache:6379" || rs.Password.Reveal() != "" {
-		t.Errorf("redis: addr %q password %q, want cache:6379 and empty", rs.Addr, rs.Password.Reveal())
+	rs, _ := redisstream.ClientOptions(tp.Transports["redis"])
+	if rs.Addr != "cache:6379" || rs.Password != "" {
+		t.Errorf("redis: addr %q password %q, want cache:6379 and empty", rs.Addr, rs.Password)
 	}
-	if got := tp.Transports["pg"].SQL.DSN.Reveal(); got != "host=db user=app password=pa$word" {
-		t.Errorf("$$ escape: dsn = %q", got)
+	dialect, dsn, _ := tp.Transports["pg"].Database()
+	if dsn.Reveal() != "host=db user=app password=pa$word" {
+		t.Errorf("$$ escape: dsn = %q", dsn.Reveal())
 	}
-	if tp.Transports["pg"].SQL.Dialect != DialectPostgres || tp.Defaults.Concurrency != 3 {
-		t.Errorf("defaults of unset variables not used: dialect %q concurrency %d", tp.Transports["pg"].SQL.Dialect, tp.Defaults.Concurrency)
+	if dialect != "postgres" || tp.Defaults.Concurrency != 3 {
+		t.Errorf("defaults of unset variables not used: dialect %q concurrency %d", dialect, tp.Defaults.Concurrency)
 	}
 
 	tp = mustParse(t, src, map[string]string{"REDIS_HOST": "h", "AMQP_URL": "", "DIALECT": "mysql"})
-	if got := tp.Transports["rabbit"].AMQP.URL.Reveal(); got != "amqp://guest:guest@127.0.0.1:5672/" {
-		t.Errorf("empty variable takes the default: url = %q", got)
+	if got, _ := amqp.URL(tp.Transports["rabbit"]); got.Reveal() != "amqp://guest:guest@127.0.0.1:5672/" {
+		t.Errorf("empty variable takes the default: url = %q", got.Reveal())
 	}
-	if tp.Transports["pg"].SQL.Dialect != DialectMySQL {
-		t.Errorf("dialect = %q, want mysql", tp.Transports["pg"].SQL.Dialect)
+	if dialect, _, _ := tp.Transports["pg"].Database(); dialect != "mysql" {
+		t.Errorf("dialect = %q, want mysql", dialect)
 	}
 }
 
@@ -84,7 +101,7 @@ func TestExpandEnv(t *testing.T) {
 		{"${1X}", "", "invalid environment variable name"},
 	}
 	for _, c := range cases {
-		got, err := expandEnv(c.in, lookup)
+		got, err := topology.ExpandEnv(c.in, lookup)
 		if c.err != "" {
 			if err == nil || !strings.Contains(err.Error(), c.err) {
 				t.Errorf("%q: err %v, want %q", c.in, err, c.err)
@@ -111,9 +128,9 @@ func TestDefaultsMerge(t *testing.T) {
 		"  tuned: {topic: a.b, group: own, timeout: 0s, retry: {max_interval: 1m, multiplier: 1.5}, poison: {topic: ''}}",
 	)
 	tp := mustParse(t, src, nil)
-	wantDefaults := Policy{
+	wantDefaults := topology.Policy{
 		Group: "shared-group", Concurrency: 2, Timeout: 30 * time.Second,
-		Retry:       Retry{MaxAttempts: 7, InitialInterval: time.Second, MaxInterval: 5 * time.Second, Multiplier: 2},
+		Retry:       topology.Retry{MaxAttempts: 7, InitialInterval: time.Second, MaxInterval: 5 * time.Second, Multiplier: 2},
 		PoisonTopic: "{handler}.{topic}.dead",
 	}
 	if !reflect.DeepEqual(tp.Defaults, wantDefaults) {
@@ -127,9 +144,9 @@ func TestDefaultsMerge(t *testing.T) {
 		t.Errorf("poison topic = %q", got)
 	}
 	tuned, _ := tp.Handler("tuned")
-	wantTuned := Policy{
+	wantTuned := topology.Policy{
 		Group: "own", Concurrency: 2, Timeout: 0,
-		Retry:       Retry{MaxAttempts: 7, InitialInterval: time.Second, MaxInterval: time.Minute, Multiplier: 1.5},
+		Retry:       topology.Retry{MaxAttempts: 7, InitialInterval: time.Second, MaxInterval: time.Minute, Multiplier: 1.5},
 		PoisonTopic: "",
 	}
 	if !reflect.DeepEqual(tuned.Policy, wantTuned) {
@@ -157,31 +174,21 @@ func TestBuiltinDefaults(t *testing.T) {
 		"  h: {topic: a.b}",
 	)
 	tp := mustParse(t, src, nil)
-	if got := tp.Transports["mem"].GoChannel; got.Buffer != 256 {
-		t.Errorf("gochannel = %+v", got)
-	}
-	wantAMQP := AMQPConfig{URL: "amqp://h/", Prefetch: 64, Confirms: true, ChannelPool: 16, Durable: true,
-		ReconnectInitial: 500 * time.Millisecond, ReconnectMax: 10 * time.Second}
-	if got := *tp.Transports["rabbit"].AMQP; got != wantAMQP {
-		t.Errorf("amqp = %+v", got)
-	}
-	wantRedis := RedisStreamConfig{Addr: "h:6379", BlockTime: 100 * time.Millisecond, ClaimInterval: 5 * time.Second, MinIdleTime: time.Minute}
-	if got := *tp.Transports["redis"].RedisStream; got != wantRedis {
-		t.Errorf("redis = %+v", got)
-	}
-	wantSQL := SQLConfig{Dialect: "mysql", DSN: "root@tcp(h:3306)/db", PollInterval: 100 * time.Millisecond, InitializeSchema: true}
-	if got := *tp.Transports["pg"].SQL; got != wantSQL {
-		t.Errorf("sql = %+v", got)
+	// Each kind's defaults are tested in its package (settings_test.go).
+	for name, kind := range map[string]topology.Kind{"mem": "gochannel", "rabbit": "amqp", "redis": "redisstream", "pg": "sql"} {
+		if tr := tp.Transports[name]; tr.Kind != kind || tr.Settings == nil {
+			t.Errorf("transport %s: kind %q settings %v, want kind %q with settings", name, tr.Kind, tr.Settings, kind)
+		}
 	}
 	h, _ := tp.Handler("h")
-	want := Policy{Group: "h", Concurrency: 1, Retry: Retry{MaxAttempts: 5, InitialInterval: 100 * time.Millisecond, MaxInterval: 5 * time.Second, Multiplier: 2}, PoisonTopic: "{topic}.poison"}
+	want := topology.Policy{Group: "h", Concurrency: 1, Retry: topology.Retry{MaxAttempts: 5, InitialInterval: 100 * time.Millisecond, MaxInterval: 5 * time.Second, Multiplier: 2}, PoisonTopic: "{topic}.poison"}
 	if !reflect.DeepEqual(h.Policy, want) {
 		t.Errorf("handler policy:\n got %+v\nwant %+v", h.Policy, want)
 	}
-	if tp.Topics[0].Delivery != Shared || tp.Version != 1 || tp.File != "t.yaml" {
+	if tp.Topics[0].Delivery != topology.Shared || tp.Version != 1 || tp.File != "t.yaml" {
 		t.Errorf("topic delivery %q version %d file %q", tp.Topics[0].Delivery, tp.Version, tp.File)
 	}
-	if tr, ok := tp.Transport("redis"); !ok || tr.Kind != KindRedisStream || tr.Pos != (Pos{5, 3}) {
+	if tr, ok := tp.Transport("redis"); !ok || tr.Kind != "redisstream" || tr.Pos != (topology.Pos{5, 3}) {
 		t.Errorf("Transport(redis) = %+v, %v", tr, ok)
 	}
 	if _, ok := tp.Transport("nope"); ok {
@@ -206,7 +213,7 @@ func TestGlobExpansionOrder(t *testing.T) {
 	if want := []string{"users.verified", "users.registered", "users.archived"}; !reflect.DeepEqual(stats.Topics, want) {
 		t.Errorf("users.* expanded to %v, want %v (declaration order, patterns and other lengths skipped)", stats.Topics, want)
 	}
-	if stats.Pattern != "users.*" || stats.Pos != (Pos{14, 3}) {
+	if stats.Pattern != "users.*" || stats.Pos != (topology.Pos{14, 3}) {
 		t.Errorf("pattern %q pos %v", stats.Pattern, stats.Pos)
 	}
 	all, _ := tp.Handler("everything")
@@ -231,15 +238,15 @@ func TestDerivedPoisonTopics(t *testing.T) {
 		"  audit: {topic: users.registered, poison: {topic: 'audit.{handler}'}}",
 	)
 	tp := mustParse(t, src, nil)
-	var derived []Topic
+	var derived []topology.Topic
 	for _, tt := range tp.Topics {
 		if tt.Derived {
 			derived = append(derived, *tt)
 		}
 	}
-	want := []Topic{
-		{Name: "users.registered.poison", Transport: "rabbit", Delivery: Shared, Derived: true, Pos: Pos{13, 3}},
-		{Name: "audit.audit", Transport: "rabbit", Delivery: Shared, Derived: true, Pos: Pos{15, 52}},
+	want := []topology.Topic{
+		{Name: "users.registered.poison", Transport: "rabbit", Delivery: topology.Shared, Derived: true, Pos: topology.Pos{13, 3}},
+		{Name: "audit.audit", Transport: "rabbit", Delivery: topology.Shared, Derived: true, Pos: topology.Pos{15, 52}},
 	}
 	if !reflect.DeepEqual(derived, want) {
 		t.Errorf("derived topics:\n got %+v\nwant %+v", derived, want)
@@ -287,7 +294,7 @@ func TestResolve(t *testing.T) {
 		}
 	}
 	for _, topic := range []string{"c.d", "tenant", "a.b.c.d", "", "tenant.acme.orders.x", "tenant..orders", "a."} {
-		if got, err := tp.Resolve(topic); !errors.Is(err, ErrUndeclaredTopic) {
+		if got, err := tp.Resolve(topic); !errors.Is(err, topology.ErrUndeclaredTopic) {
 			t.Errorf("Resolve(%q) = %v, %v; want ErrUndeclaredTopic", topic, got, err)
 		}
 	}
@@ -298,7 +305,7 @@ func TestResolve(t *testing.T) {
 		t.Errorf("Resolve allocates %v times per call", allocs)
 	}
 	// A topology built by hand resolves too.
-	hand := &Topology{Topics: []*Topic{{Name: "x.*", Transport: "m"}}}
+	hand := &topology.Topology{Topics: []*topology.Topic{{Name: "x.*", Transport: "m"}}}
 	if got, err := hand.Resolve("x.y"); err != nil || got.Name != "x.*" {
 		t.Errorf("hand-built Resolve = %v, %v", got, err)
 	}
@@ -317,31 +324,33 @@ func TestOverlapCoveredByMorePreciseEntry(t *testing.T) {
 }
 
 func TestSecretRedaction(t *testing.T) {
-	tr := &Transport{Name: "rabbit", Kind: KindAMQP, AMQP: &AMQPConfig{URL: "amqp://guest:hunter2@mq:5672/", Prefetch: 1}}
-	rs := &RedisStreamConfig{Addr: "h:1", Password: "hunter2"}
+	tr := parseTransport(t, "rabbit", `{kind: amqp, url: "amqp://guest:hunter2@mq:5672/", prefetch: 1}`)
+	rs := parseTransport(t, "redis", `{kind: redisstream, addr: "h:1", password: hunter2}`)
+	url, _ := amqp.URL(tr)
+	password := topology.Secret("hunter2")
 	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
-		for _, v := range []any{tr.AMQP, *tr.AMQP, rs, *rs, tr.AMQP.URL, rs.Password} {
+		for _, v := range []any{tr, *tr, tr.Settings, rs, *rs, rs.Settings, url, password} {
 			if s := fmt.Sprintf(format, v); strings.Contains(s, "hunter2") {
 				t.Errorf("%s of %T prints the password: %s", format, v, s)
 			}
 		}
 	}
-	if got := fmt.Sprintf("%v", tr.AMQP.URL); got != "amqp://guest:****@mq:5672/" {
+	if got := fmt.Sprintf("%v", url); got != "amqp://guest:****@mq:5672/" {
 		t.Errorf("%%v = %q", got)
 	}
-	if got := fmt.Sprintf("%#v", rs.Password); got != `topology.Secret("****")` {
+	if got := fmt.Sprintf("%#v", password); got != `topology.Secret("****")` {
 		t.Errorf("%%#v = %q", got)
 	}
-	if tr.AMQP.URL.Reveal() != "amqp://guest:hunter2@mq:5672/" {
+	if url.Reveal() != "amqp://guest:hunter2@mq:5672/" {
 		t.Error("Reveal does not return the value")
 	}
 }
 
 func TestMarshalTransport(t *testing.T) {
-	trs := []*Transport{
-		{Name: "rabbit", Kind: KindAMQP, AMQP: &AMQPConfig{URL: "amqp://guest:hunter2@mq:5672/"}},
-		{Name: "redis", Kind: KindRedisStream, RedisStream: &RedisStreamConfig{Addr: "h:1", Password: "hunter2"}},
-		{Name: "pg", Kind: KindSQL, SQL: &SQLConfig{Dialect: "postgres", DSN: "postgres://root:hunter2@h/db"}},
+	trs := []*topology.Transport{
+		parseTransport(t, "rabbit", `{kind: amqp, url: "amqp://guest:hunter2@mq:5672/"}`),
+		parseTransport(t, "redis", `{kind: redisstream, addr: "h:1", password: hunter2}`),
+		parseTransport(t, "pg", `{kind: sql, dialect: postgres, dsn: "postgres://root:hunter2@h/db"}`),
 	}
 	for _, tr := range trs {
 		j, err := json.Marshal(tr)
@@ -390,7 +399,7 @@ func TestRedact(t *testing.T) {
 		"p@ss/word":                                                         "****",
 	}
 	for in, want := range cases {
-		if got := redact(in); got != want {
+		if got := topology.Redact(in); got != want {
 			t.Errorf("redact(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -398,20 +407,20 @@ func TestRedact(t *testing.T) {
 
 func TestNames(t *testing.T) {
 	for name, want := range map[string]bool{"a.*": true, "*": true, "*.b": true, "a.*.c": true, "a.b": false, "a*.b": false, "a.b*": false, "": false} {
-		if got := isPattern(name); got != want {
-			t.Errorf("isPattern(%q) = %v", name, got)
+		if got := topology.IsPattern(name); got != want {
+			t.Errorf("IsPattern(%q) = %v", name, got)
 		}
 	}
-	if got := expandPoison("{handler}/{topic}.x", "a.b", "h"); got != "h/a.b.x" {
+	if got := topology.ExpandPoison("{handler}/{topic}.x", "a.b", "h"); got != "h/a.b.x" {
 		t.Errorf("expandPoison = %q", got)
 	}
-	if got := expandPoison("", "a.b", "h"); got != "" {
+	if got := topology.ExpandPoison("", "a.b", "h"); got != "" {
 		t.Errorf("empty template gives %q", got)
 	}
-	if got := suggest("transprot", knownKeys[secTopic]); got != "transport" {
+	if got := topology.Suggest("transprot", topology.KnownKeys[topology.SecTopic]); got != "transport" {
 		t.Errorf("suggest = %q", got)
 	}
-	if got := suggest("zzz", knownKeys[secTopic]); got != "" {
+	if got := topology.Suggest("zzz", topology.KnownKeys[topology.SecTopic]); got != "" {
 		t.Errorf("suggest of a far key = %q", got)
 	}
 }
@@ -423,7 +432,7 @@ func TestProfiles(t *testing.T) {
 		t.Skip("no profiles in ../config")
 	}
 	for _, f := range files {
-		tp, err := LoadWithEnv(f, noEnv)
+		tp, err := topology.LoadWithEnv(f, noEnv)
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
 			continue
@@ -433,25 +442,25 @@ func TestProfiles(t *testing.T) {
 }
 
 func TestLoadMissingFile(t *testing.T) {
-	_, err := Load(filepath.Join(t.TempDir(), "none.yaml"))
+	_, err := topology.Load(filepath.Join(t.TempDir(), "none.yaml"))
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("err = %v, want os.ErrNotExist", err)
 	}
-	var list ErrorList
+	var list topology.ErrorList
 	if errors.As(err, &list) {
 		t.Error("a missing file is not a list of file problems")
 	}
 }
 
 // checkInvariants asserts what every loaded topology guarantees.
-func checkInvariants(t testing.TB, tp *Topology) {
+func checkInvariants(t testing.TB, tp *topology.Topology) {
 	t.Helper()
 	for _, tt := range tp.Topics {
 		if _, ok := tp.Transports[tt.Transport]; !ok {
 			t.Errorf("topic %q on undeclared transport %q", tt.Name, tt.Transport)
 		}
 		if tt.Outbox != "" {
-			if ob, ok := tp.Transports[tt.Outbox]; !ok || ob.Kind != KindSQL {
+			if ob, ok := tp.Transports[tt.Outbox]; !ok || !isDatabase(ob) {
 				t.Errorf("topic %q has outbox %q that is not a sql transport", tt.Name, tt.Outbox)
 			}
 		}
@@ -478,7 +487,7 @@ func checkInvariants(t testing.TB, tp *Topology) {
 }
 
 func BenchmarkResolve(b *testing.B) {
-	tp, err := ParseWithEnv("b.yaml", []byte(withBase(
+	tp, err := topology.ParseWithEnv("b.yaml", []byte(withBase(
 		"  users.registered: {transport: mem}",
 		"  tenant.*.orders: {transport: mem}",
 		"  tenant.acme.*: {transport: rabbit}",

@@ -35,94 +35,35 @@ type Pos struct {
 	Line, Col int
 }
 
-// Kind names a transport implementation.
+// Kind names a transport implementation ("amqp"). The kinds a file can use are those
+// registered with RegisterKind; internal/transport/builtin registers the shipped ones.
 type Kind string
 
-// The transport kinds a topology can use.
-const (
-	KindGoChannel   Kind = "gochannel"
-	KindAMQP        Kind = "amqp"
-	KindRedisStream Kind = "redisstream"
-	KindSQL         Kind = "sql"
-)
-
-// Transport is one named broker connection. Exactly one of the kind-specific configs is
-// set, matching Kind: a built-in kind's config, or Settings for a registered kind.
+// Transport is one named broker connection.
 type Transport struct {
 	Name string
 	Kind Kind
 	Pos  Pos
-
-	GoChannel   *GoChannelConfig
-	AMQP        *AMQPConfig
-	RedisStream *RedisStreamConfig
-	SQL         *SQLConfig
-	// Settings are what the Decode of a kind registered with RegisterKind returned; nil
-	// for the built-in kinds.
+	// Settings are what the Decode of the kind's KindSpec returned; the kind's package
+	// knows their type.
 	Settings any
 }
 
-// GoChannelConfig configures the in-memory transport.
-type GoChannelConfig struct {
-	// Buffer is accepted for compatibility with Watermill's GoChannel and has no effect:
-	// the in-memory broker hands each consumer one message at a time (default 256).
-	Buffer int64
+// Database is implemented by the settings of a transport that is a SQL database: an
+// outbox, the delivery log and the processed-message record can live in it.
+type Database interface {
+	// Database returns the dialect ("postgres", "mysql", "sqlite") and the DSN.
+	Database() (dialect string, dsn Secret)
 }
 
-// AMQPConfig configures a RabbitMQ transport.
-type AMQPConfig struct {
-	URL Secret
-	// Prefetch is the per-consumer QoS prefetch count (default 64).
-	Prefetch int
-	// Confirms turns on publisher confirms (default true).
-	Confirms bool
-	// ChannelPool is the number of channels publishes share (default 16).
-	ChannelPool int
-	// Durable makes exchanges and shared queues survive a broker restart (default true).
-	Durable bool
-	// ReconnectInitial and ReconnectMax bound the reconnect backoff
-	// (defaults 500ms and 10s).
-	ReconnectInitial time.Duration
-	ReconnectMax     time.Duration
-}
-
-// RedisStreamConfig configures a Redis Streams transport.
-type RedisStreamConfig struct {
-	Addr     string
-	Username string
-	Password Secret
-	DB       int
-	// MaxLen caps each stream with approximate trimming (XADD MAXLEN ~); 0 keeps every
-	// entry (default 0).
-	MaxLen int64
-	// BlockTime is how long one XREADGROUP blocks (default 100ms).
-	BlockTime time.Duration
-	// ClaimInterval is how often stale pending messages are looked for (default 5s).
-	ClaimInterval time.Duration
-	// MinIdleTime is how long a pending message must be idle before a consumer of the
-	// group claims it, the one it was sent to included: a message lost with a dropped
-	// connection waits this long (default 60s).
-	MinIdleTime time.Duration
-}
-
-// SQL dialects.
-const (
-	DialectPostgres = "postgres"
-	DialectMySQL    = "mysql"
-	// DialectSQLite is an embedded SQLite file (pure-Go driver), for running without
-	// servers; its DSN is a file name or a "file:" URI.
-	DialectSQLite = "sqlite"
-)
-
-// SQLConfig configures a SQL (watermill-sql) transport, used for plain topics and as a
-// transactional outbox.
-type SQLConfig struct {
-	Dialect string
-	DSN     Secret
-	// PollInterval is how often an idle subscriber polls for new rows (default 100ms).
-	PollInterval time.Duration
-	// InitializeSchema creates topic tables on first use (default true).
-	InitializeSchema bool
+// Database returns the dialect and DSN of t when t is a SQL database (see Database).
+func (t *Transport) Database() (dialect string, dsn Secret, ok bool) {
+	db, ok := t.Settings.(Database)
+	if !ok {
+		return "", "", false
+	}
+	dialect, dsn = db.Database()
+	return dialect, dsn, true
 }
 
 // Delivery says who receives a message published on a topic.

@@ -1,4 +1,4 @@
-package topology
+package topology_test
 
 import (
 	"encoding/json"
@@ -6,6 +6,9 @@ import (
 	"slices"
 	"sort"
 	"testing"
+
+	"github.com/millrace/millrace/internal/sqldb"
+	"github.com/millrace/millrace/topology"
 )
 
 // schemaNode is the part of a JSON Schema the test compares.
@@ -32,13 +35,22 @@ func TestSchemaMatchesLoader(t *testing.T) {
 	if root.Schema != "https://json-schema.org/draft/2020-12/schema" {
 		t.Errorf("$schema = %q, want draft 2020-12", root.Schema)
 	}
-	sections := map[string]schemaNode{secTopology: root.schemaNode}
+	sections := map[string]schemaNode{topology.SecTopology: root.schemaNode}
 	for name, def := range root.Defs {
 		if def.Properties != nil {
 			sections[name] = def
 		}
 	}
-	for section, keys := range knownKeys {
+	// The loader's own sections, then one "<kind>Transport" section per registered kind.
+	want := map[string][]string{}
+	for section, keys := range topology.KnownKeys {
+		want[section] = keys
+	}
+	for _, kind := range topology.Kinds() {
+		spec, _ := topology.LookupKind(kind)
+		want[string(kind)+"Transport"] = spec.Keys
+	}
+	for section, keys := range want {
 		node, ok := sections[section]
 		if !ok {
 			t.Errorf("schema has no $defs/%s for loader section %s", section, section)
@@ -56,18 +68,13 @@ func TestSchemaMatchesLoader(t *testing.T) {
 		}
 		// The generic transport section only fixes kind; its kind sections close it.
 		closed := node.AdditionalProperties != nil && !*node.AdditionalProperties
-		if section != secTransport && !closed {
+		if section != topology.SecTransport && !closed {
 			t.Errorf("section %s: schema does not set additionalProperties: false", section)
 		}
 	}
 	for name := range sections {
-		if _, ok := knownKeys[name]; !ok {
-			t.Errorf("schema section %s has no loader section", name)
-		}
-	}
-	for kind, section := range kindSection {
-		if !slices.Contains(kinds, kind) || knownKeys[section] == nil {
-			t.Errorf("kind %s: section %s missing from kinds or knownKeys", kind, section)
+		if _, ok := want[name]; !ok {
+			t.Errorf("schema section %s has no loader section or registered kind", name)
 		}
 	}
 }
@@ -97,14 +104,18 @@ func TestSchemaDialectsMatchLoader(t *testing.T) {
 	for _, a := range root.Defs["sqlTransport"].Properties.Dialect.AnyOf {
 		got = append(got, a.Enum...)
 	}
-	want := []string{DialectMySQL, DialectPostgres, DialectSQLite}
+	var want []string
+	for _, d := range sqldb.Dialects {
+		want = append(want, string(d))
+	}
+	sort.Strings(want)
 	sort.Strings(got)
 	if !slices.Equal(got, want) {
 		t.Errorf("schema dialects %v, want %v", got, want)
 	}
 	for _, d := range want {
 		src := "version: 1\ntransports:\n  db: {kind: sql, dialect: " + d + ", dsn: x}\ntopics:\n  a: {transport: db}\n"
-		if _, err := Parse("t.yaml", []byte(src)); err != nil {
+		if _, err := topology.Parse("t.yaml", []byte(src)); err != nil {
 			t.Errorf("dialect %s rejected: %v", d, err)
 		}
 	}

@@ -38,8 +38,8 @@ func (l *loader) parseTopic(te entry) {
 	if name, p, ok := l.str(m, "outbox", field); ok && name != "" {
 		tp.Outbox = name
 		if l.checkTransportRef(name, p, join(field, "outbox")) {
-			if k := l.transports[name].Kind; k != "" && k != KindSQL {
-				l.addf(p, join(field, "outbox"), "outbox %q is a %s transport; an outbox must be a sql transport", name, k)
+			if tr := l.transports[name]; tr.Kind != "" && !isDatabase(tr) {
+				l.addf(p, join(field, "outbox"), "outbox %q is a %s transport; an outbox must be a %s transport", name, tr.Kind, databaseKindList())
 			}
 		}
 	}
@@ -56,7 +56,7 @@ func (l *loader) parseTopic(te entry) {
 		}
 	}
 	if nameOK {
-		l.checkSQLName(tp.Name, tp.Transport, tp.Pos, field)
+		l.checkKindTopic(tp.Name, tp.Transport, tp.Pos, field)
 	}
 	l.t.Topics = append(l.t.Topics, tp)
 	l.idx.add(tp)
@@ -79,24 +79,39 @@ func (l *loader) checkTransportRef(name string, p Pos, field string) bool {
 	return false
 }
 
-// checkSQLName reports a topic whose watermill-sql table name would pass the
-// identifier limit, when the topic lives on a sql transport.
-func (l *loader) checkSQLName(topic, transport string, p Pos, field string) {
+// checkKindTopic reports a topic that the kind of its transport cannot hold (see
+// KindSpec.CheckTopic).
+func (l *loader) checkKindTopic(topic, transport string, p Pos, field string) {
 	tr, ok := l.transports[transport]
-	if !ok || tr.Kind != KindSQL {
+	if !ok || tr.Kind == "" {
 		return
 	}
-	n := len(sqlTablePrefix) + len(topic)
-	if n <= maxIdentifier {
+	spec, _ := LookupKind(tr.Kind)
+	if spec.CheckTopic == nil {
 		return
 	}
-	if isPattern(topic) {
-		l.addf(p, field, "topics matching %q live on sql transport %q, whose table names %s<topic> are at least %d bytes; identifiers are limited to %d bytes (topic names at most %d)",
-			topic, transport, sqlTablePrefix, n, maxIdentifier, maxIdentifier-len(sqlTablePrefix))
-		return
+	msg := spec.CheckTopic(topic, isPattern(topic))
+	switch {
+	case msg == "":
+	case isPattern(topic):
+		l.addf(p, field, "topics matching %q live on %s transport %q, whose %s", topic, tr.Kind, transport, msg)
+	default:
+		l.addf(p, field, "topic %q lives on %s transport %q, whose %s", topic, tr.Kind, transport, msg)
 	}
-	l.addf(p, field, "topic %q lives on sql transport %q, whose table name %s%s would be %d bytes; identifiers are limited to %d bytes (topic names at most %d)",
-		topic, transport, sqlTablePrefix, topic, n, maxIdentifier, maxIdentifier-len(sqlTablePrefix))
+}
+
+// isDatabase reports whether tr is a SQL database (see Database).
+func isDatabase(tr *Transport) bool {
+	_, ok := tr.Settings.(Database)
+	return ok
+}
+
+// databaseKindList names the kinds that are SQL databases, for messages ("sql").
+func databaseKindList() string {
+	if k := databaseKinds(); len(k) > 0 {
+		return strings.Join(k, " or ")
+	}
+	return "SQL database"
 }
 
 // checkAmbiguity reports pairs of patterns that both match some topic when neither is

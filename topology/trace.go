@@ -23,20 +23,20 @@ func (l *loader) parseTrace(e entry) {
 	name, p, ok := l.str(m, "store", "trace")
 	if !ok {
 		if _, present := m.get("store"); !present {
-			l.addf(tr.Pos, "trace.store", "store is required: the sql transport that keeps the delivery log (sql transports: %s)", strings.Join(l.sqlTransports(), ", "))
+			l.addf(tr.Pos, "trace.store", "store is required: the %s transport that keeps the delivery log (%s transports: %s)", databaseKindList(), databaseKindList(), strings.Join(l.sqlTransports(), ", "))
 		}
 		return
 	}
 	if name == "" {
-		l.addf(p, "trace.store", "store must name a sql transport")
+		l.addf(p, "trace.store", "store must name a %s transport", databaseKindList())
 		return
 	}
 	tr.Store = name
 	if !l.checkTransportRef(name, p, "trace.store") {
 		return
 	}
-	if k := l.transports[name].Kind; k != "" && k != KindSQL {
-		l.addf(p, "trace.store", "trace store %q is a %s transport; the delivery log needs a sql transport", name, k)
+	if t := l.transports[name]; t.Kind != "" && !isDatabase(t) {
+		l.addf(p, "trace.store", "trace store %q is a %s transport; the delivery log needs a %s transport", name, t.Kind, databaseKindList())
 		return
 	}
 	l.t.Trace = tr
@@ -46,7 +46,7 @@ func (l *loader) parseTrace(e entry) {
 func (l *loader) sqlTransports() []string {
 	var out []string
 	for _, name := range names(l.transports) {
-		if l.transports[name].Kind == KindSQL {
+		if isDatabase(l.transports[name]) {
 			out = append(out, name)
 		}
 	}

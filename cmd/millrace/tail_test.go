@@ -14,7 +14,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 
 	"github.com/millrace/millrace/internal/testenv"
-	"github.com/millrace/millrace/topology"
+	"github.com/millrace/millrace/internal/transport/transporttest"
 )
 
 // TestTailStopsOnSIGINT starts the built binary's `millrace tail` on a Redis Streams
@@ -26,8 +26,7 @@ func TestTailStopsOnSIGINT(t *testing.T) {
 	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tr := &topology.Transport{Name: "redis", Kind: topology.KindRedisStream,
-		RedisStream: &topology.RedisStreamConfig{Addr: testenv.Redis(t)}}
+	tr := transporttest.Parse(t, "redis", fmt.Sprintf("{kind: redisstream, addr: %q}", testenv.Redis(t)))
 	t.Cleanup(func() { testenv.DropTopic(t, tr, topic) })
 
 	tail := exec.Command(binary, "tail", "--topic", topic, "--topology", file)

@@ -2,7 +2,6 @@ package chat
 
 import (
 	"context"
-	stdsql "database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/millrace/millrace/examples/chat/room"
+	"github.com/millrace/millrace/internal/sqldb"
+	"github.com/millrace/millrace/internal/transport/redisstream"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -50,19 +51,18 @@ func OpenHistory(ctx context.Context, topo *topology.Topology, store HistoryStor
 		logger.Info("chat history in memory: it is lost on restart and not shared between instances")
 		return room.NewMemoryHistory(room.HistoryLimit), func() {}, nil
 	}
-	switch tr.Kind {
-	case topology.KindRedisStream:
-		c := tr.RedisStream
-		client := redis.NewClient(&redis.Options{Addr: c.Addr, Username: c.Username, Password: c.Password.Reveal(), DB: c.DB})
+	if o, ok := redisstream.ClientOptions(tr); ok {
+		client := redis.NewClient(o)
 		if err := client.Ping(ctx).Err(); err != nil {
-			return nil, nil, errors.Join(fmt.Errorf("chat history: redis %s (transport %s): %w", c.Addr, tr.Name, err), client.Close())
+			return nil, nil, errors.Join(fmt.Errorf("chat history: redis %s (transport %s): %w", o.Addr, tr.Name, err), client.Close())
 		}
 		logger.Info("chat history in redis", "transport", tr.Name)
 		return room.NewRedisHistory(client, opts.RedisPrefix, room.HistoryLimit), closer(logger, client.Close), nil
-	case topology.KindSQL:
-		db, err := stdsql.Open("pgx", tr.SQL.DSN.Reveal())
+	}
+	if dialect, _, _ := tr.Database(); dialect == string(sqldb.Postgres) {
+		db, _, err := sqldb.OpenTransport(tr)
 		if err != nil {
-			return nil, nil, fmt.Errorf("chat history: open %s (transport %s): %w", tr.SQL.DSN, tr.Name, err)
+			return nil, nil, fmt.Errorf("chat history: transport %s: %w", tr.Name, err)
 		}
 		h, err := room.NewPostgresHistory(ctx, db, opts.SQLTable)
 		if err != nil {
@@ -108,9 +108,9 @@ func historyTransport(topo *topology.Topology, store HistoryStore, messagesTopic
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	for _, kind := range []topology.Kind{topology.KindSQL, topology.KindRedisStream} {
+	for _, capable := range []func(*topology.Transport) bool{isPostgres, isRedis} {
 		for _, name := range names {
-			if tr := topo.Transports[name]; tr.Kind == kind && historyCapable(tr) {
+			if tr := topo.Transports[name]; capable(tr) {
 				return tr, nil
 			}
 		}
@@ -118,12 +118,14 @@ func historyTransport(topo *topology.Topology, store HistoryStore, messagesTopic
 	return nil, nil
 }
 
-func historyCapable(tr *topology.Transport) bool {
-	switch tr.Kind {
-	case topology.KindRedisStream:
-		return tr.RedisStream != nil
-	case topology.KindSQL:
-		return tr.SQL != nil && tr.SQL.Dialect == topology.DialectPostgres
-	}
-	return false
+func historyCapable(tr *topology.Transport) bool { return isPostgres(tr) || isRedis(tr) }
+
+func isPostgres(tr *topology.Transport) bool {
+	dialect, _, _ := tr.Database()
+	return dialect == string(sqldb.Postgres)
+}
+
+func isRedis(tr *topology.Transport) bool {
+	_, ok := redisstream.ClientOptions(tr)
+	return ok
 }

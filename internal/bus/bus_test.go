@@ -11,16 +11,17 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/bus"
+	"github.com/millrace/millrace/internal/transport/transporttest"
 	"github.com/millrace/millrace/topology"
 )
 
 // memoryTopology has a shared topic "orders.created", a broadcast pattern "chat.*" and
 // nothing else, all in memory.
-func memoryTopology() *topology.Topology {
+func memoryTopology(t testing.TB) *topology.Topology {
 	return &topology.Topology{
 		File: "bus_test",
 		Transports: map[string]*topology.Transport{
-			"mem": {Name: "mem", Kind: topology.KindGoChannel, GoChannel: &topology.GoChannelConfig{}},
+			"mem": transporttest.Parse(t, "mem", "{kind: gochannel}"),
 		},
 		Topics: []*topology.Topic{
 			{Name: "orders.created", Transport: "mem", Delivery: topology.Shared},
@@ -30,7 +31,7 @@ func memoryTopology() *topology.Topology {
 }
 
 func TestPublishUndeclaredTopic(t *testing.T) {
-	b := mustOpen(t, memoryTopology(), watermill.NopLogger{})
+	b := mustOpen(t, memoryTopology(t), watermill.NopLogger{})
 	pub, err := b.NewPublisher()
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +52,7 @@ func TestPublishUndeclaredTopic(t *testing.T) {
 }
 
 func TestPublisherAndSubscriberClose(t *testing.T) {
-	b := mustOpen(t, memoryTopology(), watermill.NopLogger{})
+	b := mustOpen(t, memoryTopology(t), watermill.NopLogger{})
 	pub, err := b.NewPublisher()
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +95,7 @@ func TestPublisherAndSubscriberClose(t *testing.T) {
 // (one instance) share the instance's copy of a broadcast message: it arrives once.
 // Per-instance copies are covered by internal/transport's TestDelivery.
 func TestBroadcastSameInstanceCompetes(t *testing.T) {
-	topo := memoryTopology()
+	topo := memoryTopology(t)
 	b := mustOpen(t, topo, watermill.NopLogger{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -137,8 +138,8 @@ func TestBroadcastSameInstanceCompetes(t *testing.T) {
 func TestOpenReportsEveryBadTransport(t *testing.T) {
 	topo := &topology.Topology{
 		Transports: map[string]*topology.Transport{
-			"a": {Name: "a", Kind: topology.KindAMQP},
-			"r": {Name: "r", Kind: topology.KindRedisStream},
+			"a": {Name: "a", Kind: "amqp"},
+			"r": {Name: "r", Kind: "redisstream"},
 		},
 		Topics: []*topology.Topic{
 			{Name: "x", Transport: "a"},
@@ -160,8 +161,8 @@ func TestOpenReportsEveryBadTransport(t *testing.T) {
 func TestPingNamesFailingTransport(t *testing.T) {
 	topo := &topology.Topology{
 		Transports: map[string]*topology.Transport{
-			"mem":  {Name: "mem", Kind: topology.KindGoChannel, GoChannel: &topology.GoChannelConfig{}},
-			"dead": {Name: "dead", Kind: topology.KindRedisStream, RedisStream: &topology.RedisStreamConfig{Addr: "127.0.0.1:1"}},
+			"mem":  transporttest.Parse(t, "mem", "{kind: gochannel}"),
+			"dead": transporttest.Parse(t, "dead", `{kind: redisstream, addr: "127.0.0.1:1"}`),
 		},
 		Topics: []*topology.Topic{{Name: "a", Transport: "mem"}, {Name: "b", Transport: "dead"}},
 	}

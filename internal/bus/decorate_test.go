@@ -12,6 +12,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/bus"
+	"github.com/millrace/millrace/internal/transport/transporttest"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -43,7 +44,7 @@ func TestPublisherDecorators(t *testing.T) {
 			return countingPublisher{next: pub, mu: &mu, seen: seen}, nil
 		}
 	}
-	b, err := bus.Open(memoryTopology(), bus.Options{
+	b, err := bus.Open(memoryTopology(t), bus.Options{
 		PublisherDecorators: []message.PublisherDecorator{decorator("inner"), decorator("outer")},
 	})
 	if err != nil {
@@ -74,7 +75,7 @@ func TestPublisherDecorators(t *testing.T) {
 
 func TestPublisherDecoratorFails(t *testing.T) {
 	boom := errors.New("boom")
-	b, err := bus.Open(memoryTopology(), bus.Options{
+	b, err := bus.Open(memoryTopology(t), bus.Options{
 		PublisherDecorators: []message.PublisherDecorator{func(message.Publisher) (message.Publisher, error) { return nil, boom }},
 	})
 	if err != nil {
@@ -85,7 +86,7 @@ func TestPublisherDecoratorFails(t *testing.T) {
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), `"mem"`) {
 		t.Errorf("publish with a failing decorator: %v, want boom naming transport \"mem\"", err)
 	}
-	if _, err := bus.Open(memoryTopology(), bus.Options{PublisherDecorators: []message.PublisherDecorator{nil}}); err == nil {
+	if _, err := bus.Open(memoryTopology(t), bus.Options{PublisherDecorators: []message.PublisherDecorator{nil}}); err == nil {
 		t.Error("Open accepted a nil publisher decorator")
 	}
 }
@@ -93,8 +94,8 @@ func TestPublisherDecoratorFails(t *testing.T) {
 func TestPingTransport(t *testing.T) {
 	topo := &topology.Topology{
 		Transports: map[string]*topology.Transport{
-			"mem":  {Name: "mem", Kind: topology.KindGoChannel, GoChannel: &topology.GoChannelConfig{}},
-			"dead": {Name: "dead", Kind: topology.KindRedisStream, RedisStream: &topology.RedisStreamConfig{Addr: "127.0.0.1:1"}},
+			"mem":  transporttest.Parse(t, "mem", "{kind: gochannel}"),
+			"dead": transporttest.Parse(t, "dead", `{kind: redisstream, addr: "127.0.0.1:1"}`),
 		},
 		Topics: []*topology.Topic{{Name: "a", Transport: "mem"}, {Name: "b", Transport: "dead"}},
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/millrace/millrace/config"
+	"github.com/millrace/millrace/internal/sqldb"
+	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -16,14 +18,19 @@ import (
 // and poison queues of a 'millrace demo', read by the commands that operate it.
 const DataFile = "millrace.db"
 
+// fileDatabase is implemented by the settings of a transport whose database can be a
+// local file (SQLite): UseFile points it at path and reports whether it did.
+type fileDatabase interface {
+	UseFile(path string) bool
+}
+
 // UseDataFolder points every SQLite transport of topo at the file DataFile in dir and
 // returns that file's path.
 func UseDataFolder(topo *topology.Topology, dir string) (string, error) {
 	path := filepath.Join(dir, DataFile)
 	n := 0
 	for _, t := range topo.Transports {
-		if t.Kind == topology.KindSQL && t.SQL != nil && t.SQL.Dialect == topology.DialectSQLite {
-			t.SQL.DSN = topology.Secret(path)
+		if f, ok := t.Settings.(fileDatabase); ok && f.UseFile(path) {
 			n++
 		}
 	}
@@ -82,10 +89,11 @@ func sourceArg(args []string) config.Source {
 // sqliteFileExists returns an error when tr is a SQLite transport whose database file
 // does not exist yet: no service has run on it from this folder.
 func sqliteFileExists(tr *topology.Transport) error {
-	if tr.SQL == nil || tr.SQL.Dialect != topology.DialectSQLite {
+	dialect, dsn, _ := tr.Database()
+	if sqldb.Dialect(dialect) != sqldb.SQLite {
 		return nil
 	}
-	path := tr.SQL.DSN.Reveal()
+	path := dsn.Reveal()
 	if strings.HasPrefix(path, "file:") {
 		return nil
 	}
@@ -103,7 +111,7 @@ func refuseInMemory(topo *topology.Topology, topic, doing string) error {
 	if err != nil {
 		return err
 	}
-	if tr, ok := topo.Transport(tp.Transport); ok && tr.Kind == topology.KindGoChannel {
+	if tr, ok := topo.Transport(tp.Transport); ok && transport.InProcess(tr.Kind) {
 		return fmt.Errorf("topic %s is on the in-memory transport %q of %s: its messages live inside the process of each service, so %s from another process reaches none of them",
 			topic, tr.Name, topo.File, doing)
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/millrace/millrace/internal/testenv"
-	"github.com/millrace/millrace/topology"
+	"github.com/millrace/millrace/internal/transport/transporttest"
 )
 
 // TestPublishThenTail runs `millrace tail` on a Redis Streams topic, publishes with
@@ -25,8 +25,7 @@ transports:
 topics:
   %s: {transport: redis}
 `, testenv.Redis(t), topic))
-	tr := &topology.Transport{Name: "redis", Kind: topology.KindRedisStream,
-		RedisStream: &topology.RedisStreamConfig{Addr: testenv.Redis(t)}}
+	tr := transporttest.Parse(t, "redis", fmt.Sprintf("{kind: redisstream, addr: %q}", testenv.Redis(t)))
 	t.Cleanup(func() { testenv.DropTopic(t, tr, topic) })
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -125,51 +125,12 @@ func explain(out io.Writer, topo *topology.Topology) error {
 	return w.Flush()
 }
 
+// transportSettings prints the settings of t as its kind's package prints them.
 func transportSettings(t *topology.Transport) string {
-	switch t.Kind {
-	case topology.KindGoChannel:
-		return fmt.Sprintf("buffer=%d", t.GoChannel.Buffer)
-	case topology.KindAMQP:
-		c := t.AMQP
-		return fmt.Sprintf("url=%s prefetch=%d confirms=%t channel_pool=%d durable=%t reconnect=%s..%s",
-			c.URL, c.Prefetch, c.Confirms, c.ChannelPool, c.Durable, c.ReconnectInitial, c.ReconnectMax)
-	case topology.KindRedisStream:
-		c := t.RedisStream
-		s := fmt.Sprintf("addr=%s db=%d maxlen=%d block=%s claim_interval=%s min_idle=%s",
-			c.Addr, c.DB, c.MaxLen, c.BlockTime, c.ClaimInterval, c.MinIdleTime)
-		if c.Password != "" {
-			s += " password=" + c.Password.String()
-		}
-		return s
-	case topology.KindSQL:
-		c := t.SQL
-		dsn := c.DSN.String()
-		if c.Dialect == topology.DialectSQLite {
-			dsn = sqliteDSN(c.DSN)
-		}
-		return fmt.Sprintf("dialect=%s dsn=%s poll=%s initialize_schema=%t",
-			c.Dialect, dsn, c.PollInterval, c.InitializeSchema)
+	if s, ok := t.Settings.(fmt.Stringer); ok {
+		return s.String()
 	}
 	return ""
-}
-
-// sqliteDSN prints a SQLite DSN: its file name is not a secret, so only the values of
-// password-like parameters of a "file:" URI are masked.
-func sqliteDSN(dsn topology.Secret) string {
-	name, query, ok := strings.Cut(dsn.Reveal(), "?")
-	if !ok {
-		return name
-	}
-	params := strings.Split(query, "&")
-	for i, p := range params {
-		key, _, _ := strings.Cut(p, "=")
-		k := strings.ToLower(key)
-		if strings.Contains(k, "pass") || strings.Contains(k, "pwd") || strings.Contains(k, "secret") ||
-			strings.Contains(k, "key") || strings.Contains(k, "token") || strings.Contains(k, "auth") {
-			params[i] = key + "=****"
-		}
-	}
-	return name + "?" + strings.Join(params, "&")
 }
 
 func retrySummary(r topology.Retry) string {

@@ -8,14 +8,14 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/deliverylog"
-	"github.com/millrace/millrace/topology"
+	"github.com/millrace/millrace/internal/sqldb"
 )
 
 // BenchmarkPublishRecorded measures what recording adds to a publish: the decorated
 // publisher around a publisher that does nothing, rows written to SQLite in the
 // background.
 func BenchmarkPublishRecorded(b *testing.B) {
-	topo := storeTopology(b, topology.DialectSQLite, filepath.Join(b.TempDir(), "log.db"))
+	topo := storeTopology(b, sqldb.SQLite, filepath.Join(b.TempDir(), "log.db"))
 	dl, err := deliverylog.Open(context.Background(), deliverylog.Config{Topology: topo})
 	if err != nil {
 		b.Fatal(err)

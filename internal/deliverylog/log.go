@@ -77,8 +77,10 @@ func (c Config) Validate() error {
 		switch {
 		case !ok:
 			errs = append(errs, fmt.Errorf("trace store %q is not a transport of %s", c.Topology.Trace.Store, c.Topology.File))
-		case tr.Kind != topology.KindSQL || tr.SQL == nil:
-			errs = append(errs, fmt.Errorf("trace store %q is a %s transport, not sql", tr.Name, tr.Kind))
+		default:
+			if _, _, ok := tr.Database(); !ok {
+				errs = append(errs, fmt.Errorf("trace store %q is a %s transport, not a SQL database", tr.Name, tr.Kind))
+			}
 		}
 	}
 	if !validIdentifier(c.Table) {
@@ -116,11 +118,11 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		return nil, fmt.Errorf("delivery log: %s: %w", cfg.Topology.File, ErrNoStore)
 	}
 	tr, _ := cfg.Topology.Transport(cfg.Topology.Trace.Store)
-	db, err := openDB(tr.SQL)
+	db, dialect, err := sqldb.OpenTransport(tr)
 	if err != nil {
 		return nil, fmt.Errorf("delivery log: store %s: %w", tr.Name, err)
 	}
-	st := &store{db: db, dialect: sqldb.Dialect(tr.SQL.Dialect), table: cfg.Table}
+	st := &store{db: db, dialect: dialect, table: cfg.Table}
 	if err := st.init(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("delivery log: store %s: %w", tr.Name, err), db.Close())
 	}

@@ -3,7 +3,6 @@ package deliverylog_test
 import (
 	"bytes"
 	"context"
-	stdsql "database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"github.com/millrace/millrace/internal/deliverylog"
 	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/internal/router"
+	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/topology"
 )
@@ -44,7 +44,7 @@ func (nopPublisher) Publish(string, ...*message.Message) error { return nil }
 func (nopPublisher) Close() error                              { return nil }
 
 // storeTopology returns a topology whose trace store is a sql transport of dialect.
-func storeTopology(t testing.TB, dialect, dsn string) *topology.Topology {
+func storeTopology(t testing.TB, dialect sqldb.Dialect, dsn string) *topology.Topology {
 	t.Helper()
 	src := fmt.Sprintf(`version: 1
 transports:
@@ -78,15 +78,15 @@ func newMessage(typ, corr, causation string) *message.Message {
 // instrument hooks on each dialect, and reads it back.
 func TestLogStores(t *testing.T) {
 	stores := []struct {
-		dialect string
+		dialect sqldb.Dialect
 		dsn     func(tb testing.TB) string
 	}{
-		{topology.DialectSQLite, func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "log.db") }},
-		{topology.DialectPostgres, testenv.Postgres},
-		{topology.DialectMySQL, testenv.MySQL},
+		{sqldb.SQLite, func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "log.db") }},
+		{sqldb.Postgres, testenv.Postgres},
+		{sqldb.MySQL, testenv.MySQL},
 	}
 	for _, s := range stores {
-		t.Run(s.dialect, func(t *testing.T) {
+		t.Run(string(s.dialect), func(t *testing.T) {
 			t.Parallel()
 			topo := storeTopology(t, s.dialect, s.dsn(t))
 			table := "dl_test_" + strings.ReplaceAll(watermill.NewShortUUID(), "-", "")
@@ -195,14 +195,10 @@ func TestLogStores(t *testing.T) {
 // dropTable removes a test's log table.
 func dropTable(t *testing.T, topo *topology.Topology, table string) {
 	tr, _ := topo.Transport("db")
-	if tr.SQL.Dialect == topology.DialectSQLite {
+	if d, _, _ := sqldb.Of(tr); d == sqldb.SQLite {
 		return // in t.TempDir
 	}
-	driver := "pgx"
-	if tr.SQL.Dialect == topology.DialectMySQL {
-		driver = "mysql"
-	}
-	db, err := stdsql.Open(driver, tr.SQL.DSN.Reveal())
+	db, _, err := sqldb.OpenTransport(tr)
 	if err != nil {
 		t.Error(err)
 		return
@@ -217,7 +213,7 @@ func dropTable(t *testing.T, topo *topology.Topology, table string) {
 // failing the publish.
 func TestDroppedAfterClose(t *testing.T) {
 	t.Parallel()
-	topo := storeTopology(t, topology.DialectSQLite, filepath.Join(t.TempDir(), "log.db"))
+	topo := storeTopology(t, sqldb.SQLite, filepath.Join(t.TempDir(), "log.db"))
 	dl, err := deliverylog.Open(context.Background(), deliverylog.Config{Topology: topo})
 	if err != nil {
 		t.Fatal(err)

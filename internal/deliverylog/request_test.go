@@ -13,13 +13,13 @@ import (
 
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/deliverylog"
-	"github.com/millrace/millrace/topology"
+	"github.com/millrace/millrace/internal/sqldb"
 )
 
 // TestRequestsAreRoots: a request served under a correlation id becomes the root of
 // its tree with method, path and status; operators' endpoints are not recorded.
 func TestRequestsAreRoots(t *testing.T) {
-	topo := storeTopology(t, topology.DialectSQLite, filepath.Join(t.TempDir(), "log.db"))
+	topo := storeTopology(t, sqldb.SQLite, filepath.Join(t.TempDir(), "log.db"))
 	clk := newTick()
 	dl, err := deliverylog.Open(context.Background(), deliverylog.Config{Topology: topo, Now: clk.Now, FlushInterval: 5 * time.Millisecond})
 	if err != nil {
@@ -91,7 +91,7 @@ func TestRequestsAreRoots(t *testing.T) {
 // verification that continues it) each print with the event it published under it,
 // in time order, rather than both requests first.
 func TestEachRequestHoldsItsEvents(t *testing.T) {
-	topo := storeTopology(t, topology.DialectSQLite, filepath.Join(t.TempDir(), "log.db"))
+	topo := storeTopology(t, sqldb.SQLite, filepath.Join(t.TempDir(), "log.db"))
 	clk := newTick()
 	dl, err := deliverylog.Open(context.Background(), deliverylog.Config{Topology: topo, Now: clk.Now, FlushInterval: 5 * time.Millisecond})
 	if err != nil {

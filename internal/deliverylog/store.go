@@ -11,7 +11,6 @@ import (
 
 	"github.com/millrace/millrace/internal/migrate"
 	"github.com/millrace/millrace/internal/sqldb"
-	"github.com/millrace/millrace/topology"
 )
 
 // Row kinds.
@@ -59,23 +58,6 @@ var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,51}$`)
 
 func validIdentifier(s string) bool { return identifier.MatchString(s) }
 
-// openDB opens the database of a sql transport the way the transport does, creating
-// the folder of a SQLite file.
-func openDB(cfg *topology.SQLConfig) (*stdsql.DB, error) {
-	d, err := sqldb.ParseDialect(cfg.Dialect)
-	if err != nil {
-		return nil, fmt.Errorf("sql: %w", err)
-	}
-	if err := sqldb.EnsureDir(d, cfg.DSN.Reveal()); err != nil {
-		return nil, err
-	}
-	db, err := sqldb.Open(d, cfg.DSN.Reveal())
-	if err != nil {
-		return nil, fmt.Errorf("open %s %s: %w", cfg.Dialect, cfg.DSN, err)
-	}
-	return db, nil
-}
-
 // store is the log table in one database.
 type store struct {
 	db      *stdsql.DB
@@ -100,7 +82,7 @@ func (s *store) init(ctx context.Context) error {
 		return fmt.Errorf("create table %s: %w", s.table, err)
 	}
 	err = migrate.Up(ctx, s.db, migrate.Config{
-		Dialect:      string(s.dialect),
+		Dialect:      s.dialect,
 		VersionTable: s.table + "_migrations",
 		Migrations:   fsys,
 		Vars:         map[string]string{"Table": s.table},

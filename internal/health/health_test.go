@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/health"
 	"github.com/millrace/millrace/internal/testenv"
+	"github.com/millrace/millrace/internal/transport/transporttest"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -220,8 +222,8 @@ func TestReadyzFollowsTheBroker(t *testing.T) {
 	p := newProxy(t, testenv.Redis(t))
 	topo := &topology.Topology{
 		Transports: map[string]*topology.Transport{
-			"mem":   {Name: "mem", Kind: topology.KindGoChannel, GoChannel: &topology.GoChannelConfig{}},
-			"redis": {Name: "redis", Kind: topology.KindRedisStream, RedisStream: &topology.RedisStreamConfig{Addr: p.addr}},
+			"mem":   transporttest.Parse(t, "mem", "{kind: gochannel}"),
+			"redis": transporttest.Parse(t, "redis", fmt.Sprintf("{kind: redisstream, addr: %q}", p.addr)),
 		},
 		Topics: []*topology.Topic{{Name: "a", Transport: "mem"}, {Name: "b", Transport: "redis"}},
 	}
@@ -259,7 +261,7 @@ func TestReadyzFollowsTheBroker(t *testing.T) {
 func TestReadyzUnreachableTransport(t *testing.T) {
 	topo := &topology.Topology{
 		Transports: map[string]*topology.Transport{
-			"dead": {Name: "dead", Kind: topology.KindRedisStream, RedisStream: &topology.RedisStreamConfig{Addr: "127.0.0.1:1"}},
+			"dead": transporttest.Parse(t, "dead", `{kind: redisstream, addr: "127.0.0.1:1"}`),
 		},
 		Topics: []*topology.Topic{{Name: "b", Transport: "dead"}},
 	}

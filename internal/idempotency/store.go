@@ -28,7 +28,7 @@ const DefaultRecordTimeout = 15 * time.Second
 type Config struct {
 	// Dialect is the database's dialect, as the topology names it (sqldb.Postgres,
 	// MySQL or SQLite). Required.
-	Dialect string
+	Dialect sqldb.Dialect
 	// Table holds the record (default DefaultTable). Its schema version is kept in
 	// <Table>_migrations.
 	Table string
@@ -54,7 +54,7 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Dialect == "" {
 		errs = append(errs, errors.New("missing Dialect"))
-	} else if _, err := sqldb.ParseDialect(c.Dialect); err != nil {
+	} else if _, err := sqldb.ParseDialect(string(c.Dialect)); err != nil {
 		errs = append(errs, err)
 	}
 	if !identifier.MatchString(c.Table) {
@@ -91,7 +91,7 @@ func New(ctx context.Context, db *sql.DB, cfg Config) (*Store, error) {
 		return nil, errors.New("idempotency: nil database")
 	}
 	dir := "migrations/standard"
-	if cfg.Dialect == string(sqldb.MySQL) {
+	if cfg.Dialect == sqldb.MySQL {
 		dir = "migrations/mysql"
 	}
 	fsys, err := fs.Sub(migrations, dir)
@@ -108,7 +108,7 @@ func New(ctx context.Context, db *sql.DB, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("idempotency: create table %s: %w", cfg.Table, err)
 	}
 	s := &Store{db: db, table: cfg.Table, recordTimeout: cfg.RecordTimeout}
-	d := sqldb.Dialect(cfg.Dialect)
+	d := cfg.Dialect
 	t := d.Quote(cfg.Table)
 	if d == sqldb.MySQL {
 		// Updating a column to its own value changes no row: RowsAffected is 0 for a

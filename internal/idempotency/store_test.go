@@ -12,17 +12,16 @@ import (
 	"github.com/millrace/millrace/internal/idempotency"
 	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/internal/testenv"
-	"github.com/millrace/millrace/topology"
 )
 
 // database is one dialect the record runs on.
 type database struct {
-	dialect string
+	dialect sqldb.Dialect
 	open    func(t *testing.T) *sql.DB
 }
 
 func databases() []database {
-	open := func(t *testing.T, dialect, dsn string) *sql.DB {
+	open := func(t *testing.T, dialect sqldb.Dialect, dsn string) *sql.DB {
 		t.Helper()
 		db, err := sqldb.Open(sqldb.Dialect(dialect), dsn)
 		if err != nil {
@@ -32,14 +31,14 @@ func databases() []database {
 		return db
 	}
 	return []database{
-		{topology.DialectSQLite, func(t *testing.T) *sql.DB {
-			return open(t, topology.DialectSQLite, filepath.Join(t.TempDir(), "record.db"))
+		{sqldb.SQLite, func(t *testing.T) *sql.DB {
+			return open(t, sqldb.SQLite, filepath.Join(t.TempDir(), "record.db"))
 		}},
-		{topology.DialectPostgres, func(t *testing.T) *sql.DB {
-			return open(t, topology.DialectPostgres, testenv.PostgresSchema(t))
+		{sqldb.Postgres, func(t *testing.T) *sql.DB {
+			return open(t, sqldb.Postgres, testenv.PostgresSchema(t))
 		}},
-		{topology.DialectMySQL, func(t *testing.T) *sql.DB {
-			return open(t, topology.DialectMySQL, testenv.MySQLDatabase(t))
+		{sqldb.MySQL, func(t *testing.T) *sql.DB {
+			return open(t, sqldb.MySQL, testenv.MySQLDatabase(t))
 		}},
 	}
 }
@@ -85,7 +84,7 @@ func countRows(t *testing.T, db *sql.DB) int {
 // message runs once per handler, and that the effect commits with the record.
 func TestOnceRunsOncePerHandler(t *testing.T) {
 	for _, d := range databases() {
-		t.Run(d.dialect, func(t *testing.T) {
+		t.Run(string(d.dialect), func(t *testing.T) {
 			t.Parallel()
 			db := d.open(t)
 			s := MustNew(t, db, idempotency.Config{Dialect: d.dialect})
@@ -146,7 +145,7 @@ func TestOnceRunsOncePerHandler(t *testing.T) {
 // the same time run the effect once.
 func TestOnceConcurrentDeliveriesRunOnce(t *testing.T) {
 	for _, d := range databases() {
-		t.Run(d.dialect, func(t *testing.T) {
+		t.Run(string(d.dialect), func(t *testing.T) {
 			t.Parallel()
 			db := d.open(t)
 			s := MustNew(t, db, idempotency.Config{Dialect: d.dialect})
@@ -174,13 +173,13 @@ func TestOnceConcurrentDeliveriesRunOnce(t *testing.T) {
 // TestNewAdoptsExistingTable checks that a table created before the record had its own
 // migrations, as the registration example's users database has, keeps its rows.
 func TestNewAdoptsExistingTable(t *testing.T) {
-	ddl := map[string]string{
-		topology.DialectSQLite:   `CREATE TABLE processed_messages (handler TEXT NOT NULL, message_id TEXT NOT NULL, processed_at BIGINT NOT NULL, PRIMARY KEY (handler, message_id))`,
-		topology.DialectPostgres: `CREATE TABLE processed_messages (handler TEXT NOT NULL, message_id TEXT NOT NULL, processed_at BIGINT NOT NULL, PRIMARY KEY (handler, message_id))`,
-		topology.DialectMySQL:    `CREATE TABLE processed_messages (handler VARCHAR(255) NOT NULL, message_id VARCHAR(255) NOT NULL, processed_at BIGINT NOT NULL, PRIMARY KEY (handler, message_id))`,
+	ddl := map[sqldb.Dialect]string{
+		sqldb.SQLite:   `CREATE TABLE processed_messages (handler TEXT NOT NULL, message_id TEXT NOT NULL, processed_at BIGINT NOT NULL, PRIMARY KEY (handler, message_id))`,
+		sqldb.Postgres: `CREATE TABLE processed_messages (handler TEXT NOT NULL, message_id TEXT NOT NULL, processed_at BIGINT NOT NULL, PRIMARY KEY (handler, message_id))`,
+		sqldb.MySQL:    `CREATE TABLE processed_messages (handler VARCHAR(255) NOT NULL, message_id VARCHAR(255) NOT NULL, processed_at BIGINT NOT NULL, PRIMARY KEY (handler, message_id))`,
 	}
 	for _, d := range databases() {
-		t.Run(d.dialect, func(t *testing.T) {
+		t.Run(string(d.dialect), func(t *testing.T) {
 			t.Parallel()
 			db := d.open(t)
 			if _, err := db.Exec(ddl[d.dialect]); err != nil {
@@ -205,7 +204,7 @@ func TestNewAdoptsExistingTable(t *testing.T) {
 // get the record.
 func TestNewConcurrently(t *testing.T) {
 	for _, d := range databases() {
-		t.Run(d.dialect, func(t *testing.T) {
+		t.Run(string(d.dialect), func(t *testing.T) {
 			t.Parallel()
 			db := d.open(t)
 			concurrently(t, 4, func() error {
@@ -220,7 +219,7 @@ func TestNewConcurrently(t *testing.T) {
 // recorded although the connection of its transaction broke before the commit.
 func TestOnceExternalRecordsAfterABrokenCommit(t *testing.T) {
 	db := databases()[1].open(t)
-	s := MustNew(t, db, idempotency.Config{Dialect: topology.DialectPostgres, Table: "broken_commit_record",
+	s := MustNew(t, db, idempotency.Config{Dialect: sqldb.Postgres, Table: "broken_commit_record",
 		RecordTimeout: 5 * time.Second})
 	ctx := context.Background()
 	sent := 0
@@ -257,7 +256,7 @@ func TestConfigValidate(t *testing.T) {
 	for _, cfg := range []idempotency.Config{
 		{},
 		{Dialect: "oracle", Table: "t"},
-		{Dialect: topology.DialectPostgres, Table: "bad name"},
+		{Dialect: sqldb.Postgres, Table: "bad name"},
 	} {
 		if err := cfg.Validate(); err == nil {
 			t.Errorf("%+v: no error", cfg)

@@ -22,17 +22,17 @@ const lockWait = 5 * time.Minute
 // release. The lock is held by a connection of its own (PostgreSQL advisory lock, MySQL
 // named lock) or, for SQLite, on the file "<database>.migrate.lock"; the server or the
 // operating system releases it when the process dies.
-func acquire(ctx context.Context, db *sql.DB, dialect, name string, id int64) (func() error, error) {
+func acquire(ctx context.Context, db *sql.DB, dialect sqldb.Dialect, name string, id int64) (func() error, error) {
 	ctx, cancel := context.WithTimeout(ctx, lockWait)
 	defer cancel()
-	if sqldb.Dialect(dialect) == sqldb.SQLite {
+	if dialect == sqldb.SQLite {
 		return acquireSQLite(ctx, db)
 	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	switch sqldb.Dialect(dialect) {
+	switch dialect {
 	case sqldb.Postgres:
 		// pg_advisory_lock waits in the server; the driver cancels it with ctx.
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", id); err != nil {

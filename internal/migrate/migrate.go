@@ -23,7 +23,7 @@ import (
 // Config describes one store's migrations.
 type Config struct {
 	// Dialect is the database's dialect: sqldb.Postgres, MySQL or SQLite.
-	Dialect string
+	Dialect sqldb.Dialect
 	// VersionTable records which migrations ran; one per store (and per table name, for
 	// stores whose table is configurable). It is lowercased: goose leaves it unquoted,
 	// which PostgreSQL folds to lower case.
@@ -80,7 +80,7 @@ func provider(db *sql.DB, cfg Config) (*goose.Provider, error) {
 		return nil, err
 	}
 	var dialect goose.Dialect
-	switch sqldb.Dialect(cfg.Dialect) {
+	switch cfg.Dialect {
 	case sqldb.Postgres:
 		dialect = goose.DialectPostgres
 	case sqldb.MySQL:

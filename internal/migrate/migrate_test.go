@@ -17,7 +17,6 @@ import (
 	"github.com/millrace/millrace/internal/migrate"
 	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/internal/testenv"
-	"github.com/millrace/millrace/topology"
 )
 
 // starters is how many processes start at once in TestConcurrentUp; each has its own
@@ -29,17 +28,17 @@ const starters = 8
 // columns, and each version is recorded once.
 func TestConcurrentUp(t *testing.T) {
 	for _, d := range []struct {
-		dialect string
+		dialect sqldb.Dialect
 		driver  string
 		fresh   func(t *testing.T) string
 	}{
-		{topology.DialectPostgres, "pgx", func(t *testing.T) string { return testenv.PostgresSchema(t) }},
-		{topology.DialectMySQL, "mysql", func(t *testing.T) string { return testenv.MySQLDatabase(t) }},
-		{topology.DialectSQLite, "sqlite", func(t *testing.T) string {
+		{sqldb.Postgres, "pgx", func(t *testing.T) string { return testenv.PostgresSchema(t) }},
+		{sqldb.MySQL, "mysql", func(t *testing.T) string { return testenv.MySQLDatabase(t) }},
+		{sqldb.SQLite, "sqlite", func(t *testing.T) string {
 			return sqldb.SQLiteDSN(filepath.Join(t.TempDir(), "m.db"))
 		}},
 	} {
-		t.Run(d.dialect, func(t *testing.T) {
+		t.Run(string(d.dialect), func(t *testing.T) {
 			for range 10 {
 				round(t, d.dialect, d.driver, d.fresh(t))
 			}
@@ -48,7 +47,7 @@ func TestConcurrentUp(t *testing.T) {
 }
 
 // round starts the migrations from every starter at once on the new database dsn.
-func round(t *testing.T, dialect, driver, dsn string) {
+func round(t *testing.T, dialect sqldb.Dialect, driver, dsn string) {
 	cfg := migrate.Config{
 		Dialect:      dialect,
 		VersionTable: "items_migrations",
@@ -107,7 +106,7 @@ func TestUpAppliesOnlyNewMigrations(t *testing.T) {
 	}
 	defer db.Close()
 	ctx := context.Background()
-	first := migrate.Config{Dialect: topology.DialectSQLite, VersionTable: "V", Migrations: os.DirFS("testdata/two"), Vars: map[string]string{"Table": "items"}}
+	first := migrate.Config{Dialect: sqldb.SQLite, VersionTable: "V", Migrations: os.DirFS("testdata/two"), Vars: map[string]string{"Table": "items"}}
 	one, err := os.MkdirTemp(t.TempDir(), "one")
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +143,7 @@ func TestUpRejectsAMissingVariable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	err = migrate.Up(context.Background(), db, migrate.Config{Dialect: topology.DialectSQLite, VersionTable: "v", Migrations: os.DirFS("testdata/two")})
+	err = migrate.Up(context.Background(), db, migrate.Config{Dialect: sqldb.SQLite, VersionTable: "v", Migrations: os.DirFS("testdata/two")})
 	if err == nil || !strings.Contains(err.Error(), "Table") {
 		t.Fatalf("err = %v, want one naming the missing Table", err)
 	}

@@ -5,13 +5,14 @@ import (
 	"path/filepath"
 
 	"context"
+
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"testing"
+	"time"
 
 	"github.com/millrace/millrace/internal/outbox"
 	"github.com/millrace/millrace/internal/sqldb"
-	"github.com/millrace/millrace/topology"
-	"testing"
-	"time"
 )
 
 // TestBacklogCountsRowsNotRelayed writes three committed events and one rolled back:
@@ -51,7 +52,7 @@ func TestBacklogSQLite(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	ctx := context.Background()
-	ob, err := outbox.New(ctx, db, outbox.Config{Dialect: topology.DialectSQLite, Source: "test"}, nil)
+	ob, err := outbox.New(ctx, db, outbox.Config{Dialect: sqldb.SQLite, Source: "test"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestDecoratorsWrapTheWritePath(t *testing.T) {
 	t.Cleanup(func() { _ = db.Close() })
 	var topics []string
 	ctx := context.Background()
-	ob, err := outbox.New(ctx, db, outbox.Config{Dialect: topology.DialectSQLite, Source: "test", Topic: "ob",
+	ob, err := outbox.New(ctx, db, outbox.Config{Dialect: sqldb.SQLite, Source: "test", Topic: "ob",
 		Decorators: []message.PublisherDecorator{func(p message.Publisher) (message.Publisher, error) {
 			return recordingPublisher{next: p, topics: &topics}, nil
 		}}}, nil)

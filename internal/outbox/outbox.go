@@ -33,8 +33,8 @@ const (
 
 // Config configures an Outbox.
 type Config struct {
-	// Dialect of the database (topology.DialectPostgres, DialectMySQL or DialectSQLite).
-	Dialect string
+	// Dialect of the database (sqldb.Postgres, MySQL or SQLite).
+	Dialect sqldb.Dialect
 	// Topic is the forwarder topic: the outbox rows live in "watermill_<Topic>"
 	// (default DefaultTopic).
 	Topic string
@@ -107,7 +107,7 @@ func New(ctx context.Context, db *sql.DB, cfg Config, logger watermill.LoggerAda
 	if logger == nil {
 		logger = watermill.NopLogger{}
 	}
-	schema, err := sqltransport.NewSchema(cfg.Dialect)
+	schema, err := sqltransport.NewSchema(string(cfg.Dialect))
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
@@ -145,7 +145,7 @@ func (o *Outbox) Publish(ctx context.Context, tx *sql.Tx, evs ...event.Event) er
 // Backlog counts the rows the relay's consumer group has not acked yet: the events
 // committed and not relayed. It suits metrics.Outbox.WatchBacklog.
 func (o *Outbox) Backlog(ctx context.Context) (int, error) {
-	d := sqldb.Dialect(o.cfg.Dialect)
+	d := o.cfg.Dialect
 	messages := "watermill_" + o.cfg.Topic
 	offsets := "watermill_offsets_" + o.cfg.Topic
 	q := "SELECT COUNT(*) FROM " + d.Quote(messages) + " WHERE " + d.Quote("offset") + " > COALESCE((SELECT offset_acked FROM " +

@@ -12,13 +12,12 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	amqp "github.com/rabbitmq/amqp091-go"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/logging"
 	"github.com/millrace/millrace/internal/outbox"
+	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/topology"
 
@@ -52,7 +51,7 @@ func newRelayEnv(tb testing.TB, transportYAML string, options ...func(*outbox.Co
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { removeBrokerState(tb, topo.Transports["out"], topic) })
+	tb.Cleanup(func() { testenv.DropTopic(tb, topo.Transports["out"], topic, "observer") })
 	b, err := bus.Open(topo, bus.Options{})
 	if err != nil {
 		tb.Fatal(err)
@@ -64,7 +63,7 @@ func newRelayEnv(tb testing.TB, transportYAML string, options ...func(*outbox.Co
 	}
 	tb.Cleanup(func() { _ = db.Close() })
 	cfg := outbox.Config{
-		Dialect: topology.DialectPostgres, Topic: "ob_" + topic[:10], Source: "test",
+		Dialect: sqldb.Postgres, Topic: "ob_" + topic[:10], Source: "test",
 		EventTopic: func(event.Event) string { return topic },
 	}
 	for _, o := range options {
@@ -385,32 +384,5 @@ func BenchmarkRelay(b *testing.B) {
 			b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
 			b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
 		})
-	}
-}
-
-// removeBrokerState deletes the exchange and observer queue (RabbitMQ) or the stream
-// (Redis) of topic, which would otherwise outlive the test.
-func removeBrokerState(tb testing.TB, tr *topology.Transport, topic string) {
-	switch {
-	case tr.AMQP != nil:
-		conn, err := amqp.Dial(tr.AMQP.URL.Reveal())
-		if err != nil {
-			tb.Logf("cleanup rabbitmq: %v", err)
-			return
-		}
-		defer conn.Close()
-		ch, err := conn.Channel()
-		if err != nil {
-			tb.Logf("cleanup rabbitmq: %v", err)
-			return
-		}
-		_, _ = ch.QueueDelete(topic+".observer", false, false, false)
-		_ = ch.ExchangeDelete(topic, false, false)
-	case tr.RedisStream != nil:
-		c := redis.NewClient(&redis.Options{Addr: tr.RedisStream.Addr})
-		defer c.Close()
-		if err := c.Del(context.Background(), topic).Err(); err != nil {
-			tb.Logf("cleanup redis: %v", err)
-		}
 	}
 }

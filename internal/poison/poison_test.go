@@ -17,6 +17,7 @@ import (
 	"github.com/millrace/millrace/internal/poison"
 	"github.com/millrace/millrace/internal/router"
 	"github.com/millrace/millrace/internal/testenv"
+	"github.com/millrace/millrace/internal/transport/transporttest"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -169,7 +170,7 @@ func entryIDs(es []poison.Entry) []string {
 }
 
 func TestOpenInMemoryIsRefused(t *testing.T) {
-	_, err := poison.Open(&topology.Transport{Name: "memory", Kind: topology.KindGoChannel})
+	_, err := poison.Open(transporttest.Parse(t, "memory", "{kind: gochannel}"))
 	if err == nil || !errorsIs(err, poison.ErrInMemory) {
 		t.Fatalf("Open(gochannel) = %v, want ErrInMemory", err)
 	}

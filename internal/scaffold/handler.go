@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	_ "github.com/millrace/millrace/internal/transport/builtin" // the profiles it edits use the shipped kinds
 	"github.com/millrace/millrace/topology"
 )
 
@@ -171,7 +172,7 @@ func (p *Project) NewHandler(o HandlerOptions) (*Plan, error) {
 
 	// The service's handler list.
 	list := assemblyDir(svc) + "/handlers.go"
-	register := fmt.Sprintf("%[1]s.New%[2]s(%[1]s.%[2]sDeps{Logger: d.Logger}),", HandlersAlias, cname)
+	register := fmt.Sprintf("%[1]s.New%[2]s(%[1]s.%[2]sDeps{Logger: d.Logger, Record: d.Record}),", HandlersAlias, cname)
 	assembled := p.exists(list)
 	if !assembled {
 		plan.Notes = append(plan.Notes, fmt.Sprintf("no service assembly lists the handlers of %s (%s): add %s to the handlers of the binary that runs %s", hdir, list, strings.TrimSuffix(register, ","), o.Name))

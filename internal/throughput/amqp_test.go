@@ -10,7 +10,7 @@ import (
 
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/internal/transport"
-	"github.com/millrace/millrace/topology"
+	"github.com/millrace/millrace/internal/transport/transporttest"
 )
 
 // BenchmarkAMQPPublish publishes to one RabbitMQ exchange from 16 goroutines with
@@ -31,9 +31,8 @@ func BenchmarkAMQPPublish(b *testing.B) {
 		benchPublish(b, pub)
 	})
 	b.Run("millrace-confirms", func(b *testing.B) {
-		tr, err := transport.New(&topology.Transport{Name: "rabbit", Kind: topology.KindAMQP, AMQP: &topology.AMQPConfig{
-			URL: topology.Secret(url), Prefetch: 64, Confirms: true, ChannelPool: 16, Durable: true,
-		}}, watermill.NopLogger{})
+		tr, err := transport.New(transporttest.Parse(b, "rabbit", fmt.Sprintf(
+			"{kind: amqp, url: %q, prefetch: 64, confirms: true, channel_pool: 16, durable: true}", url)), watermill.NopLogger{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -18,6 +18,10 @@ import (
 type Kind struct {
 	// Name is the kind in the topology file ("amqp").
 	Name topology.Kind
+	// Settings says which settings a transport of this kind takes in a topology file and
+	// how they are decoded and validated; Register registers it with the topology
+	// loader. A kind without Settings.Decode registers its settings itself.
+	Settings topology.KindSpec
 	// Open opens a transport of this kind. Brokers are dialled lazily, except where the
 	// kind shares one client, which Open creates; nothing is sent before first use.
 	Open func(cfg *topology.Transport, logger watermill.LoggerAdapter) (Transport, error)
@@ -43,8 +47,9 @@ var (
 	kinds   = map[topology.Kind]Kind{}
 )
 
-// Register makes a kind available to New and OpenBrowser. It panics when the kind has
-// no name or Open, or is registered twice: registration happens once, at start-up.
+// Register makes a kind available to New and OpenBrowser, and its settings to the
+// topology loader. It panics when the kind has no name or Open, or is registered twice:
+// registration happens once, at start-up.
 func Register(k Kind) {
 	if k.Name == "" || k.Open == nil {
 		panic("transport: Register needs a kind name and an Open function")
@@ -55,6 +60,9 @@ func Register(k Kind) {
 		panic(fmt.Sprintf("transport: kind %q registered twice", k.Name))
 	}
 	kinds[k.Name] = k
+	if k.Settings.Decode != nil {
+		topology.RegisterKind(k.Name, k.Settings)
+	}
 }
 
 // Lookup returns the registered kind named name.

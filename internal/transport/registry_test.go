@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/millrace/millrace/internal/transport"
+	"github.com/millrace/millrace/internal/transport/transporttest"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -13,12 +14,12 @@ func TestServerOf(t *testing.T) {
 		tr            *topology.Transport
 		service, addr string
 	}{
-		{&topology.Transport{Kind: topology.KindGoChannel}, "", ""},
-		{&topology.Transport{Kind: topology.KindAMQP, AMQP: &topology.AMQPConfig{URL: "amqp://u:p@rabbit/"}}, "RabbitMQ", "rabbit:5672"},
-		{&topology.Transport{Kind: topology.KindRedisStream, RedisStream: &topology.RedisStreamConfig{Addr: "r:6380"}}, "Redis", "r:6380"},
-		{&topology.Transport{Kind: topology.KindSQL, SQL: &topology.SQLConfig{Dialect: topology.DialectPostgres, DSN: "postgres://root@db/test"}}, "PostgreSQL", "db:5432"},
-		{&topology.Transport{Kind: topology.KindSQL, SQL: &topology.SQLConfig{Dialect: topology.DialectMySQL, DSN: "root:@tcp(m:3307)/test"}}, "MySQL", "m:3307"},
-		{&topology.Transport{Kind: topology.KindSQL, SQL: &topology.SQLConfig{Dialect: topology.DialectSQLite, DSN: "x.db"}}, "", ""},
+		{transporttest.Parse(t, "m", `{kind: gochannel}`), "", ""},
+		{transporttest.Parse(t, "a", `{kind: amqp, url: "amqp://u:p@rabbit/"}`), "RabbitMQ", "rabbit:5672"},
+		{transporttest.Parse(t, "r", `{kind: redisstream, addr: "r:6380"}`), "Redis", "r:6380"},
+		{transporttest.Parse(t, "p", `{kind: sql, dialect: postgres, dsn: "postgres://root@db/test"}`), "PostgreSQL", "db:5432"},
+		{transporttest.Parse(t, "y", `{kind: sql, dialect: mysql, dsn: "root:@tcp(m:3307)/test"}`), "MySQL", "m:3307"},
+		{transporttest.Parse(t, "l", `{kind: sql, dialect: sqlite, dsn: x.db}`), "", ""},
 	} {
 		service, addr, err := transport.ServerOf(c.tr)
 		if err != nil || service != c.service || addr != c.addr {

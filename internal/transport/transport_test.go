@@ -14,6 +14,7 @@ import (
 	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/internal/transport"
 	_ "github.com/millrace/millrace/internal/transport/builtin"
+	sqlkind "github.com/millrace/millrace/internal/transport/sql"
 	"github.com/millrace/millrace/internal/transport/transporttest"
 	"github.com/millrace/millrace/topology"
 )
@@ -164,10 +165,10 @@ func TestDelivery(t *testing.T) {
 func TestNewRejectsBadConfig(t *testing.T) {
 	for _, cfg := range []*topology.Transport{
 		{Name: "x", Kind: "carrier-pigeon"},
-		{Name: "x", Kind: topology.KindAMQP},
-		{Name: "x", Kind: topology.KindRedisStream},
-		{Name: "x", Kind: topology.KindSQL},
-		{Name: "x", Kind: topology.KindSQL, SQL: &topology.SQLConfig{Dialect: "oracle"}},
+		{Name: "x", Kind: "amqp"},
+		{Name: "x", Kind: "redisstream"},
+		{Name: "x", Kind: "sql"},
+		{Name: "x", Kind: "sql", Settings: &sqlkind.Settings{Dialect: "oracle"}},
 	} {
 		if tr, err := transport.New(cfg, nil); err == nil {
 			_ = tr.Close()

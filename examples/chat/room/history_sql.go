@@ -10,7 +10,7 @@ import (
 	"slices"
 
 	"github.com/millrace/millrace/internal/migrate"
-	"github.com/millrace/millrace/topology"
+	"github.com/millrace/millrace/internal/sqldb"
 )
 
 // DefaultSQLHistoryTable is the table of PostgresHistory.
@@ -55,7 +55,7 @@ func (h *PostgresHistory) createTable(ctx context.Context) error {
 		return err
 	}
 	return migrate.Up(ctx, h.db, migrate.Config{
-		Dialect:      topology.DialectPostgres,
+		Dialect:      sqldb.Postgres,
 		VersionTable: h.table + "_migrations",
 		Migrations:   fsys,
 		Vars:         map[string]string{"Table": h.table},

@@ -17,7 +17,7 @@ import (
 
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/event"
-	"github.com/millrace/millrace/topology"
+	"github.com/millrace/millrace/internal/sqldb"
 )
 
 // DefaultTokenTTL is how long a verification token is valid.
@@ -180,7 +180,7 @@ func (s *Service) Verify(ctx context.Context, token string) (User, string, error
 	)
 	err := s.store.InTx(ctx, func(tx *sql.Tx) error {
 		lock := ""
-		if s.store.dialect == topology.DialectPostgres {
+		if s.store.dialect == sqldb.Postgres {
 			lock = " FOR UPDATE"
 		}
 		var (

@@ -16,25 +16,24 @@ import (
 // handlers' processed-message record (idempotency.Store) shares the database.
 type Store struct {
 	db      *sql.DB
-	dialect string
+	dialect sqldb.Dialect
 }
 
-// Open opens the database of dialect (topology.DialectPostgres or DialectSQLite) at dsn
+// Open opens the database of dialect (sqldb.Postgres or sqldb.SQLite) at dsn
 // and creates the tables if they do not exist. For SQLite, dsn may be a plain file
 // path: it is given the settings of sqldb.SQLiteDSN.
-func Open(ctx context.Context, dialect, dsn string) (*Store, error) {
-	d := sqldb.Dialect(dialect)
+func Open(ctx context.Context, d sqldb.Dialect, dsn string) (*Store, error) {
 	if d != sqldb.Postgres && d != sqldb.SQLite {
-		return nil, fmt.Errorf("users store: dialect %q not supported (postgres or sqlite)", dialect)
+		return nil, fmt.Errorf("users store: dialect %q not supported (postgres or sqlite)", d)
 	}
 	if err := sqldb.EnsureDir(d, dsn); err != nil {
 		return nil, fmt.Errorf("users store: %w", err)
 	}
 	db, err := sqldb.Open(d, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("users store: open %s: %w", dialect, err)
+		return nil, fmt.Errorf("users store: open %s: %w", d, err)
 	}
-	s := &Store{db: db, dialect: dialect}
+	s := &Store{db: db, dialect: d}
 	if err := s.migrate(ctx); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
@@ -45,7 +44,7 @@ func Open(ctx context.Context, dialect, dsn string) (*Store, error) {
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Dialect returns the database dialect.
-func (s *Store) Dialect() string { return s.dialect }
+func (s *Store) Dialect() sqldb.Dialect { return s.dialect }
 
 // Close closes the database.
 func (s *Store) Close() error {

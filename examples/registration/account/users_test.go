@@ -13,8 +13,8 @@ import (
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/idempotency"
 	"github.com/millrace/millrace/internal/outbox"
+	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/internal/testenv"
-	"github.com/millrace/millrace/topology"
 )
 
 // cheap keeps password hashing fast under the race detector.
@@ -22,15 +22,15 @@ var cheap = account.Argon2Params{Time: 1, Memory: 64, Threads: 1}
 
 type backend struct {
 	name string
-	open func(t *testing.T) (dialect, dsn string)
+	open func(t *testing.T) (dialect sqldb.Dialect, dsn string)
 }
 
 var backends = []backend{
-	{"sqlite", func(t *testing.T) (string, string) {
-		return topology.DialectSQLite, filepath.Join(t.TempDir(), "users.db")
+	{"sqlite", func(t *testing.T) (sqldb.Dialect, string) {
+		return sqldb.SQLite, filepath.Join(t.TempDir(), "users.db")
 	}},
-	{"postgres", func(t *testing.T) (string, string) {
-		return topology.DialectPostgres, testenv.PostgresSchema(t)
+	{"postgres", func(t *testing.T) (sqldb.Dialect, string) {
+		return sqldb.Postgres, testenv.PostgresSchema(t)
 	}},
 }
 

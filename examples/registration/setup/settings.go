@@ -13,6 +13,7 @@ import (
 	"github.com/millrace/millrace/examples/registration/account"
 	"github.com/millrace/millrace/internal/outbox"
 	"github.com/millrace/millrace/internal/service"
+	"github.com/millrace/millrace/internal/sqldb"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -150,7 +151,7 @@ func (s Settings) LinkBase(usersAddr, origin string, logger *slog.Logger) (strin
 
 // Database returns the dialect and DSN of the users database: the dialect of the
 // outbox transport of users.registered, and its DSN unless s names one.
-func (s Settings) Database(topo *topology.Topology) (dialect, dsn string, err error) {
+func (s Settings) Database(topo *topology.Topology) (dialect sqldb.Dialect, dsn string, err error) {
 	topic := s.TopicPrefix + account.Registered{}.EventName()
 	tp, err := topo.Resolve(topic)
 	if err != nil {
@@ -160,12 +161,16 @@ func (s Settings) Database(topo *topology.Topology) (dialect, dsn string, err er
 		return "", "", fmt.Errorf("users database: topic %q has no outbox in %s; the users service writes its events through a SQL outbox", topic, topo.File)
 	}
 	tr, ok := topo.Transport(tp.Outbox)
-	if !ok || tr.SQL == nil {
-		return "", "", fmt.Errorf("users database: outbox %q of %q is not a sql transport", tp.Outbox, topic)
+	if !ok {
+		return "", "", fmt.Errorf("users database: outbox %q of %q is not a transport of %s", tp.Outbox, topic, topo.File)
+	}
+	dialect, secret, err := sqldb.Of(tr)
+	if err != nil {
+		return "", "", fmt.Errorf("users database: outbox of %q: %w", topic, err)
 	}
 	dsn = s.DatabaseDSN
 	if dsn == "" {
-		dsn = tr.SQL.DSN.Reveal()
+		dsn = secret.Reveal()
 	}
-	return tr.SQL.Dialect, dsn, nil
+	return dialect, dsn, nil
 }

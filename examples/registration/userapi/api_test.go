@@ -15,18 +15,18 @@ import (
 	"github.com/millrace/millrace/examples/registration/userapi"
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/outbox"
-	"github.com/millrace/millrace/topology"
+	"github.com/millrace/millrace/internal/sqldb"
 )
 
 func mustAPI(t *testing.T) (*account.Service, http.Handler, *outbox.Outbox) {
 	t.Helper()
 	ctx := context.Background()
-	store, err := account.Open(ctx, topology.DialectSQLite, filepath.Join(t.TempDir(), "users.db"))
+	store, err := account.Open(ctx, sqldb.SQLite, filepath.Join(t.TempDir(), "users.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	ob, err := outbox.New(ctx, store.DB(), outbox.Config{Dialect: topology.DialectSQLite, Source: "users"}, nil)
+	ob, err := outbox.New(ctx, store.DB(), outbox.Config{Dialect: sqldb.SQLite, Source: "users"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,26 +16,21 @@ import (
 	"github.com/millrace/millrace/topology"
 )
 
-// Defaults applied when an AMQP config leaves a value zero.
-const (
-	defaultAMQPPrefetch         = 64
-	defaultAMQPReconnectInitial = 500 * time.Millisecond
-	defaultAMQPReconnectMax     = 10 * time.Second
-)
-
 // Kind is the RabbitMQ transport, kind amqp in the topology file.
 var Kind = transport.Kind{
-	Name: topology.KindAMQP,
+	Name:     Name,
+	Settings: spec,
 	Open: func(cfg *topology.Transport, logger watermill.LoggerAdapter) (transport.Transport, error) {
 		return newAMQP(cfg, logger)
 	},
 	Browse: openBrowser,
 	Drop:   drop,
 	Server: func(cfg *topology.Transport) (string, string, error) {
-		if cfg.AMQP == nil {
-			return "", "", errors.New("amqp: missing amqp config")
+		c, err := settingsOf(cfg)
+		if err != nil {
+			return "", "", err
 		}
-		u, err := url.Parse(cfg.AMQP.URL.Reveal())
+		u, err := url.Parse(c.URL.Reveal())
 		if err != nil {
 			return "", "", err
 		}
@@ -47,32 +42,33 @@ var Kind = transport.Kind{
 // dial their own connection, so a slow consumer never throttles publishing.
 type amqpTransport struct {
 	name   string
-	cfg    topology.AMQPConfig
+	cfg    Settings
 	logger watermill.LoggerAdapter
 }
 
 func newAMQP(cfg *topology.Transport, logger watermill.LoggerAdapter) (*amqpTransport, error) {
-	if cfg.AMQP == nil {
-		return nil, errors.New("amqp: missing amqp config")
+	sc, err := settingsOf(cfg)
+	if err != nil {
+		return nil, err
 	}
-	c := *cfg.AMQP
+	c := *sc
 	if c.URL.Reveal() == "" {
 		return nil, errors.New("amqp: empty url")
 	}
 	if c.Prefetch <= 0 {
-		c.Prefetch = defaultAMQPPrefetch
+		c.Prefetch = defaultPrefetch
 	}
 	if c.ReconnectInitial <= 0 {
-		c.ReconnectInitial = defaultAMQPReconnectInitial
+		c.ReconnectInitial = defaultReconnectInitial
 	}
 	if c.ReconnectMax <= 0 {
-		c.ReconnectMax = defaultAMQPReconnectMax
+		c.ReconnectMax = defaultReconnectMax
 	}
 	return &amqpTransport{name: cfg.Name, cfg: c, logger: logger}, nil
 }
 
 func (a *amqpTransport) Name() string        { return a.name }
-func (a *amqpTransport) Kind() topology.Kind { return topology.KindAMQP }
+func (a *amqpTransport) Kind() topology.Kind { return Name }
 
 // config returns the Watermill config shared by publishers and subscribers: a fanout
 // exchange named like the topic, durable when the transport is, and queueName for the
@@ -169,12 +165,13 @@ func (a *amqpTransport) Close() error { return nil }
 
 // drop deletes the queues of groups on topic (shared delivery) and the topic's exchange.
 func drop(_ context.Context, cfg *topology.Transport, topic string, groups ...string) error {
-	if cfg.AMQP == nil {
-		return errors.New("amqp: missing amqp config")
-	}
-	conn, err := amqp091.Dial(cfg.AMQP.URL.Reveal())
+	c, err := settingsOf(cfg)
 	if err != nil {
-		return fmt.Errorf("amqp dial %s: %w", cfg.AMQP.URL, err)
+		return err
+	}
+	conn, err := amqp091.Dial(c.URL.Reveal())
+	if err != nil {
+		return fmt.Errorf("amqp dial %s: %w", c.URL, err)
 	}
 	defer conn.Close()
 	for _, g := range groups {

@@ -25,10 +25,11 @@ type browser struct {
 var _ transport.Browser = (*browser)(nil)
 
 func openBrowser(cfg *topology.Transport, group string) (transport.Browser, error) {
-	if cfg.AMQP == nil {
-		return nil, fmt.Errorf("missing amqp config")
+	c, err := settingsOf(cfg)
+	if err != nil {
+		return nil, err
 	}
-	return &browser{url: cfg.AMQP.URL.Reveal(), group: group}, nil
+	return &browser{url: c.URL.Reveal(), group: group}, nil
 }
 
 // queue is the queue that keeps the messages of topic for the browser's group.

@@ -18,7 +18,8 @@ import (
 
 // Kind is the in-memory transport, kind gochannel in the topology file.
 var Kind = transport.Kind{
-	Name: topology.KindGoChannel,
+	Name:     Name,
+	Settings: spec,
 	Open: func(cfg *topology.Transport, logger watermill.LoggerAdapter) (transport.Transport, error) {
 		return New(cfg.Name, logger), nil
 	},
@@ -42,7 +43,7 @@ func New(name string, logger watermill.LoggerAdapter) transport.Transport {
 }
 
 func (g *goChannel) Name() string        { return g.name }
-func (g *goChannel) Kind() topology.Kind { return topology.KindGoChannel }
+func (g *goChannel) Kind() topology.Kind { return Name }
 
 // Ping always succeeds: there is nothing to reach.
 func (g *goChannel) Ping(context.Context) error { return nil }

@@ -25,10 +25,11 @@ var _ transport.Browser = (*browser)(nil)
 // openBrowser returns a browser of the streams of transport cfg. Streams keep every
 // entry whatever the consumer group, so group is not needed.
 func openBrowser(cfg *topology.Transport, _ string) (transport.Browser, error) {
-	if cfg.RedisStream == nil {
-		return nil, fmt.Errorf("missing redisstream config")
+	s, err := settingsOf(cfg)
+	if err != nil {
+		return nil, err
 	}
-	return &browser{client: newClient(cfg.RedisStream)}, nil
+	return &browser{client: newClient(s)}, nil
 }
 
 func (s *browser) List(ctx context.Context, topic string) ([]transport.Stored, error) {

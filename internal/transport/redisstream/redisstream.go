@@ -17,17 +17,19 @@ import (
 
 // Kind is the Redis Streams transport, kind redisstream in the topology file.
 var Kind = transport.Kind{
-	Name: topology.KindRedisStream,
+	Name:     Name,
+	Settings: spec,
 	Open: func(cfg *topology.Transport, logger watermill.LoggerAdapter) (transport.Transport, error) {
 		return newRedisStream(cfg, logger)
 	},
 	Browse: openBrowser,
 	Drop:   drop,
 	Server: func(cfg *topology.Transport) (string, string, error) {
-		if cfg.RedisStream == nil {
-			return "", "", errors.New("redisstream: missing redisstream config")
+		c, err := settingsOf(cfg)
+		if err != nil {
+			return "", "", err
 		}
-		return "Redis", cfg.RedisStream.Addr, nil
+		return "Redis", c.Addr, nil
 	},
 }
 
@@ -35,7 +37,7 @@ var Kind = transport.Kind{
 // and subscribers, closed by Close.
 type redisTransport struct {
 	name   string
-	cfg    topology.RedisStreamConfig
+	cfg    Settings
 	client *redis.Client
 	logger watermill.LoggerAdapter
 
@@ -44,10 +46,11 @@ type redisTransport struct {
 }
 
 func newRedisStream(cfg *topology.Transport, logger watermill.LoggerAdapter) (*redisTransport, error) {
-	if cfg.RedisStream == nil {
-		return nil, errors.New("redisstream: missing redisstream config")
+	sc, err := settingsOf(cfg)
+	if err != nil {
+		return nil, err
 	}
-	c := *cfg.RedisStream
+	c := *sc
 	if c.Addr == "" {
 		return nil, errors.New("redisstream: empty addr")
 	}
@@ -58,7 +61,7 @@ func newRedisStream(cfg *topology.Transport, logger watermill.LoggerAdapter) (*r
 }
 
 func (r *redisTransport) Name() string        { return r.name }
-func (r *redisTransport) Kind() topology.Kind { return topology.KindRedisStream }
+func (r *redisTransport) Kind() topology.Kind { return Name }
 
 // sharedClient keeps Watermill's publisher and subscriber, which close their client on
 // Close, from closing the transport's shared one.
@@ -131,22 +134,16 @@ func (r *redisTransport) Close() error {
 	return r.closeErr
 }
 
-// newClient returns a client of the Redis server cfg names.
-func newClient(cfg *topology.RedisStreamConfig) *redis.Client {
-	return redis.NewClient(&redis.Options{
-		Addr:     cfg.Addr,
-		Username: cfg.Username,
-		Password: cfg.Password.Reveal(),
-		DB:       cfg.DB,
-	})
-}
+// newClient returns a client of the Redis server s names.
+func newClient(s *Settings) *redis.Client { return redis.NewClient(s.clientOptions()) }
 
 // drop deletes the stream of topic, with its consumer groups.
 func drop(ctx context.Context, cfg *topology.Transport, topic string, _ ...string) error {
-	if cfg.RedisStream == nil {
-		return errors.New("redisstream: missing redisstream config")
+	s, err := settingsOf(cfg)
+	if err != nil {
+		return err
 	}
-	c := newClient(cfg.RedisStream)
+	c := newClient(s)
 	defer c.Close()
 	return c.Del(ctx, topic).Err()
 }

@@ -2,6 +2,7 @@ package redisstream_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -19,10 +20,8 @@ import (
 // never acked, because its process went away, is claimed by another consumer of the
 // group once it has been idle for MinIdleTime.
 func TestRedisClaimsMessagesOfAGoneConsumer(t *testing.T) {
-	cfg := &topology.Transport{Name: "redis", Kind: topology.KindRedisStream, RedisStream: &topology.RedisStreamConfig{
-		Addr: testenv.Redis(t), BlockTime: 10 * time.Millisecond,
-		ClaimInterval: 50 * time.Millisecond, MinIdleTime: 300 * time.Millisecond,
-	}}
+	cfg := transporttest.Parse(t, "redis", fmt.Sprintf(
+		"{kind: redisstream, addr: %q, block_time: 10ms, claim_interval: 50ms, min_idle_time: 300ms}", testenv.Redis(t)))
 	topic := transporttest.Topic("claim")
 	opts := transport.SubscriberOptions{Group: "g", Delivery: topology.Shared, Instance: "a"}
 
@@ -87,9 +86,8 @@ func TestRedisClaimsMessagesOfAGoneConsumer(t *testing.T) {
 func TestRedisMaxLenTrimsStream(t *testing.T) {
 	addr := testenv.Redis(t)
 	const maxLen, published = 100, 1000
-	tr := transporttest.Open(t, &topology.Transport{Name: "redis", Kind: topology.KindRedisStream, RedisStream: &topology.RedisStreamConfig{
-		Addr: addr, MaxLen: maxLen, BlockTime: 10 * time.Millisecond,
-	}})
+	tr := transporttest.Open(t, transporttest.Parse(t, "redis", fmt.Sprintf(
+		"{kind: redisstream, addr: %q, maxlen: %d, block_time: 10ms}", addr, maxLen)))
 	pub, err := tr.NewPublisher()
 	if err != nil {
 		t.Fatal(err)

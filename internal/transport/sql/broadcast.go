@@ -6,7 +6,7 @@ import (
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 
-	"github.com/millrace/millrace/topology"
+	"github.com/millrace/millrace/internal/sqldb"
 )
 
 // startAtEnd gives a broadcast consumer group that has no offsets row yet one at the
@@ -32,7 +32,7 @@ func (t *sqlTransport) startAtEnd(ctx context.Context, topic, group string) erro
 	}
 	var q wsql.Query
 	switch t.dialect {
-	case topology.DialectPostgres:
+	case sqldb.Postgres:
 		offsets := wsql.DefaultPostgreSQLOffsetsAdapter{}.MessagesOffsetsTable(topic)
 		messages := wsql.DefaultPostgreSQLSchema{}.MessagesTable(topic)
 		q = wsql.Query{Query: `INSERT INTO ` + offsets + ` (consumer_group, offset_acked, last_processed_transaction_id)
@@ -43,7 +43,7 @@ func (t *sqlTransport) startAtEnd(ctx context.Context, topic, group string) erro
 				ORDER BY transaction_id DESC, "offset" DESC LIMIT 1
 			) AS last ON true
 			ON CONFLICT (consumer_group) DO NOTHING`, Args: []any{group}}
-	case topology.DialectMySQL:
+	case sqldb.MySQL:
 		// Publishes to a MySQL topic commit in offset order (publishSerialized), so the
 		// highest offset is the end.
 		offsets := wsql.DefaultMySQLOffsetsAdapter{}.MessagesOffsetsTable(topic)

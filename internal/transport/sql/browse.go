@@ -28,11 +28,11 @@ var _ transport.Browser = (*browser)(nil)
 // openBrowser returns a browser of the messages tables of transport cfg. Tables keep
 // every row whatever the consumer group, so group is not needed.
 func openBrowser(tr *topology.Transport, _ string) (transport.Browser, error) {
-	cfg := tr.SQL
-	if cfg == nil {
-		return nil, fmt.Errorf("missing sql config")
+	cfg, err := settingsOf(tr)
+	if err != nil {
+		return nil, err
 	}
-	d, err := sqldb.ParseDialect(cfg.Dialect)
+	d, err := sqldb.ParseDialect(string(cfg.Dialect))
 	if err != nil {
 		return nil, fmt.Errorf("sql: %w", err)
 	}

@@ -76,8 +76,11 @@ func TestSQLMetadataRoundTrip(t *testing.T) {
 				}
 			}
 
-			d := sqldb.Dialect(cfg.SQL.Dialect)
-			db, err := stdsql.Open(d.Driver(), string(cfg.SQL.DSN))
+			d, dsn, err := sqldb.Of(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := stdsql.Open(d.Driver(), dsn.Reveal())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -21,7 +21,7 @@ import (
 // with it inside the producer's own transaction, so both agree on tables, payload column
 // type and the ordering rules of the dialect.
 type Schema struct {
-	// Dialect is topology.DialectPostgres, DialectMySQL or DialectSQLite.
+	// Dialect is "postgres", "mysql" or "sqlite" (see internal/sqldb).
 	Dialect string
 	// Driver is the database/sql driver name for the dialect.
 	Driver string

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	stdsql "database/sql"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -22,9 +23,8 @@ import (
 // transport, checks they come back unchanged and that the payload column is BYTEA.
 func TestPostgresPayloadIsBinary(t *testing.T) {
 	dsn := testenv.Postgres(t)
-	tr := transporttest.Open(t, &topology.Transport{Name: "pg", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
-		Dialect: topology.DialectPostgres, DSN: topology.Secret(dsn), PollInterval: 10 * time.Millisecond, InitializeSchema: true,
-	}})
+	tr := transporttest.Open(t, transporttest.Parse(t, "pg", fmt.Sprintf(
+		"{kind: sql, dialect: postgres, dsn: %q, poll_interval: 10ms}", dsn)))
 	topic := transporttest.Topic("binary")
 	payload := []byte{0xff, 0x00, 0xfe, '{', 0x80}
 
@@ -83,9 +83,8 @@ func TestPostgresPayloadIsBinary(t *testing.T) {
 // PostgreSQL identifier limit is rejected by name at publish and subscribe.
 func TestSQLTopicTooLong(t *testing.T) {
 	// No connection is made: the check runs before any query.
-	tr := transporttest.Open(t, &topology.Transport{Name: "pg", Kind: topology.KindSQL, SQL: &topology.SQLConfig{
-		Dialect: topology.DialectPostgres, DSN: "postgres://nobody@127.0.0.1:1/none", InitializeSchema: true,
-	}})
+	tr := transporttest.Open(t, transporttest.Parse(t, "pg",
+		`{kind: sql, dialect: postgres, dsn: "postgres://nobody@127.0.0.1:1/none"}`))
 	ok := strings.Repeat("t", 63-len("watermill_offsets_"))
 	long := ok + "x"
 

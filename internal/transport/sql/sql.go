@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
-	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
@@ -22,12 +21,11 @@ import (
 	"github.com/millrace/millrace/topology"
 )
 
-const defaultSQLPollInterval = 100 * time.Millisecond
-
 // Kind is the SQL transport (PostgreSQL, MySQL/MariaDB or SQLite), kind sql in the
 // topology file.
 var Kind = transport.Kind{
-	Name: topology.KindSQL,
+	Name:     Name,
+	Settings: spec,
 	Open: func(cfg *topology.Transport, logger watermill.LoggerAdapter) (transport.Transport, error) {
 		return newSQL(cfg, logger)
 	},
@@ -41,11 +39,12 @@ var mysqlAddr = regexp.MustCompile(`@tcp\(([^)]+)\)`)
 // server returns the database server of a PostgreSQL or MySQL transport; a SQLite file
 // has none.
 func server(cfg *topology.Transport) (string, string, error) {
-	if cfg.SQL == nil {
-		return "", "", errors.New("sql: missing sql config")
+	c, err := settingsOf(cfg)
+	if err != nil {
+		return "", "", err
 	}
-	dsn := cfg.SQL.DSN.Reveal()
-	switch sqldb.Dialect(cfg.SQL.Dialect) {
+	dsn := c.DSN.Reveal()
+	switch c.Dialect {
 	case sqldb.Postgres:
 		if u, err := url.Parse(dsn); err == nil && u.Host != "" {
 			return "PostgreSQL", transport.HostPort(u.Host, "5432"), nil
@@ -62,8 +61,8 @@ func server(cfg *topology.Transport) (string, string, error) {
 // subscribers, closed by Close.
 type sqlTransport struct {
 	name    string
-	dialect string
-	cfg     topology.SQLConfig
+	dialect sqldb.Dialect
+	cfg     Settings
 	db      *stdsql.DB
 	logger  watermill.LoggerAdapter
 	sch     Schema
@@ -84,15 +83,16 @@ type sqlTransport struct {
 }
 
 func newSQL(cfg *topology.Transport, logger watermill.LoggerAdapter) (*sqlTransport, error) {
-	if cfg.SQL == nil {
-		return nil, errors.New("sql: missing sql config")
+	sc, err := settingsOf(cfg)
+	if err != nil {
+		return nil, err
 	}
-	c := *cfg.SQL
+	c := *sc
 	if c.PollInterval <= 0 {
-		c.PollInterval = defaultSQLPollInterval
+		c.PollInterval = defaultPollInterval
 	}
 	t := &sqlTransport{name: cfg.Name, dialect: c.Dialect, cfg: c, logger: logger}
-	sch, err := NewSchema(c.Dialect)
+	sch, err := NewSchema(string(c.Dialect))
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func newSQL(cfg *topology.Transport, logger watermill.LoggerAdapter) (*sqlTransp
 }
 
 func (t *sqlTransport) Name() string        { return t.name }
-func (t *sqlTransport) Kind() topology.Kind { return topology.KindSQL }
+func (t *sqlTransport) Kind() topology.Kind { return Name }
 
 // checkTopic rejects a topic whose table names the database would cut or refuse.
 func (t *sqlTransport) checkTopic(topic string) error {
@@ -165,7 +165,7 @@ func (t *sqlTransport) ensureSchema(ctx context.Context, topic string) error {
 // delivers its batch. Insertion is serialized within the process and done once per
 // topic and group.
 func (t *sqlTransport) ensureGroup(ctx context.Context, topic, group string) error {
-	if t.dialect != topology.DialectMySQL {
+	if t.dialect != sqldb.MySQL {
 		return nil // PostgreSQL's offsets adapter inserts the row itself (ON CONFLICT DO NOTHING).
 	}
 	key := topic + "\x00" + group
@@ -265,7 +265,7 @@ func (p *sqlPublisher) Publish(topic string, msgs ...*message.Message) error {
 	if err := p.t.ensureSchema(ctx, topic); err != nil {
 		return err
 	}
-	if p.t.dialect == topology.DialectMySQL {
+	if p.t.dialect == sqldb.MySQL {
 		return p.t.publishSerialized(ctx, topic, msgs)
 	}
 	return p.pub.Publish(topic, msgs...)
@@ -450,13 +450,14 @@ func (s mysqlSchema) UnmarshalMessage(row wsql.Scanner) (wsql.Row, error) {
 // schema of their own and SQLite ones a file of their own, dropped with everything in
 // them, so nothing is done there.
 func drop(ctx context.Context, cfg *topology.Transport, topic string, _ ...string) error {
-	if cfg.SQL == nil {
-		return errors.New("sql: missing sql config")
+	c, err := settingsOf(cfg)
+	if err != nil {
+		return err
 	}
-	if sqldb.Dialect(cfg.SQL.Dialect) != sqldb.MySQL {
+	if c.Dialect != sqldb.MySQL {
 		return nil
 	}
-	db, err := sqldb.Open(sqldb.MySQL, cfg.SQL.DSN.Reveal())
+	db, err := sqldb.Open(sqldb.MySQL, c.DSN.Reveal())
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/pubsub/tests"
 
 	"github.com/millrace/millrace/internal/testenv"
+	_ "github.com/millrace/millrace/internal/transport/builtin" // the shipped kinds
 	"github.com/millrace/millrace/topology"
 )
 
@@ -51,12 +52,19 @@ func (r Route) YAML(tb testing.TB) string {
 // Config returns the route's transport as the topology loader makes it, defaults filled in.
 func (r Route) Config(tb testing.TB) *topology.Transport {
 	tb.Helper()
-	src := fmt.Sprintf("version: 1\ntransports:\n  %s: %s\n", r.Transport, r.yaml(tb))
-	topo, err := topology.Parse("route-"+r.Name+".yaml", []byte(src))
+	return Parse(tb, r.Transport, r.yaml(tb))
+}
+
+// Parse returns the transport named name whose value in a topology file is value
+// (`{kind: redisstream, addr: "127.0.0.1:1"}`), as the loader makes it.
+func Parse(tb testing.TB, name, value string) *topology.Transport {
+	tb.Helper()
+	src := fmt.Sprintf("version: 1\ntransports:\n  %s: %s\n", name, value)
+	topo, err := topology.Parse("transport-"+name+".yaml", []byte(src))
 	if err != nil {
-		tb.Fatalf("route %s: %v", r.Name, err)
+		tb.Fatalf("transport %s: %v", name, err)
 	}
-	return topo.Transports[r.Transport]
+	return topo.Transports[name]
 }
 
 // Routes returns every route: in memory, RabbitMQ, Redis Streams, and SQL on
