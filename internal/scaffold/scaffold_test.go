@@ -119,7 +119,7 @@ func TestServiceThenHandler(t *testing.T) {
 		t.Errorf("handler test:\n%s", got)
 	}
 	list := read(t, p.Root, "examples/orderdesk/handlers.go")
-	if !strings.Contains(list, "handlers.NewShipOrder(handlers.ShipOrderDeps{Logger: d.Logger}),\n\t\t"+Marker) ||
+	if !strings.Contains(list, "handlers.NewShipOrder(handlers.ShipOrderDeps{Logger: d.Logger, Record: d.Record}),\n\t\t"+Marker) ||
 		!strings.Contains(list, `handlers "example.com/shop/handlers/orderdesk"`) {
 		t.Errorf("handler not listed in the service:\n%s", list)
 	}
