@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/millrace/millrace/topology"
 )
 
 // Reference returns the topology file reference in Markdown, generated from the JSON
@@ -19,8 +21,8 @@ func Reference() (string, error) {
 	r := refWriter{defs: s.Defs}
 	r.table("Top level", "", &s)
 	r.table("transports.NAME (every kind)", "", s.def("transport"))
-	for _, kind := range []string{"gochannel", "amqp", "redisstream", "sql"} {
-		r.table("transports.NAME with kind: "+kind, "kind", s.def(kind+"Transport"))
+	for _, kind := range topology.Kinds() {
+		r.table("transports.NAME with kind: "+string(kind), "kind", s.def(string(kind)+"Transport"))
 	}
 	r.table("topics.TOPIC", "", s.def("topic"))
 	r.table("defaults", "", s.def("defaults"))

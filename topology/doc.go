@@ -4,7 +4,9 @@
 //
 // Load and Parse expand ${VAR} and ${VAR:-default} in scalar values and check the whole
 // file before anything connects, returning every problem as an ErrorList of
-// "file:line:col: field: message". A Topology resolves topics and handler policies;
-// RegisterKind adds a transport kind, whose KindSpec names and decodes its settings. The
-// settings themselves are documented in config/topology.schema.json.
+// "file:line:col: field: message". A Topology resolves topics and handler policies.
+// topology knows no transport kind: each kind's package registers a KindSpec that names,
+// decodes and validates its settings (internal/transport/builtin registers the shipped
+// ones), and a transport whose settings implement Database can hold an outbox and the
+// delivery log. The settings are documented in config/topology.schema.json.
 package topology
