@@ -163,3 +163,13 @@ func HostPort(host, port string) string {
 	}
 	return net.JoinHostPort(strings.Trim(host, "[]"), port)
 }
+
+// SettingsOf returns the settings of cfg as its kind's package decoded them (a *T), or an
+// error naming the transport when they are of another type or missing.
+func SettingsOf[T any](cfg *topology.Transport) (*T, error) {
+	s, ok := cfg.Settings.(*T)
+	if !ok || s == nil {
+		return nil, fmt.Errorf("transport %q of kind %q has no %T settings", cfg.Name, cfg.Kind, s)
+	}
+	return s, nil
+}

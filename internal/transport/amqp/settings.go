@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -94,11 +95,7 @@ func decode(ts *topology.Settings) any {
 
 // settingsOf returns the settings of cfg, a transport of this kind.
 func settingsOf(cfg *topology.Transport) (*Settings, error) {
-	s, ok := cfg.Settings.(*Settings)
-	if !ok || s == nil {
-		return nil, fmt.Errorf("amqp: transport %q has no amqp settings", cfg.Name)
-	}
-	return s, nil
+	return transport.SettingsOf[Settings](cfg)
 }
 
 // URL returns the broker URL of cfg when it is a RabbitMQ transport, for tests and tools

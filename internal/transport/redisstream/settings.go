@@ -6,6 +6,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -88,11 +89,7 @@ func decode(ts *topology.Settings) any {
 
 // settingsOf returns the settings of cfg, a transport of this kind.
 func settingsOf(cfg *topology.Transport) (*Settings, error) {
-	s, ok := cfg.Settings.(*Settings)
-	if !ok || s == nil {
-		return nil, fmt.Errorf("redisstream: transport %q has no redisstream settings", cfg.Name)
-	}
-	return s, nil
+	return transport.SettingsOf[Settings](cfg)
 }
 
 // ClientOptions returns the options of a client of the Redis server of cfg when cfg is a

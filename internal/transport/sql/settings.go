@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/millrace/millrace/internal/sqldb"
+	"github.com/millrace/millrace/internal/transport"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -120,9 +121,5 @@ func checkTopic(topic string, pattern bool) string {
 
 // settingsOf returns the settings of cfg, a transport of this kind.
 func settingsOf(cfg *topology.Transport) (*Settings, error) {
-	s, ok := cfg.Settings.(*Settings)
-	if !ok || s == nil {
-		return nil, fmt.Errorf("sql: transport %q has no sql settings", cfg.Name)
-	}
-	return s, nil
+	return transport.SettingsOf[Settings](cfg)
 }
