@@ -132,9 +132,9 @@ func TestRunsAndShutsDown(t *testing.T) {
 		"/readyz":  {`"status":"ready"`, `"transport:memory":"ok"`, `"transport:sqlite":"ok"`, `"database:users":"ok"`, `"smtp":"ok"`},
 		"/metrics": {"process_start_time_seconds"},
 	} {
-		expectGet(t, base+path, http.StatusOK, want...)
+		testenv.ExpectGet(t, base+path, http.StatusOK, want...)
 	}
-	expectGet(t, base+"/users", http.StatusNotFound)
+	testenv.ExpectGet(t, base+"/users", http.StatusNotFound)
 	if code := stop(); code != 0 {
 		t.Errorf("exit %d after shutdown, want 0:\n%s", code, stderr.String())
 	}
@@ -155,7 +155,7 @@ func TestNotReadyWithoutSMTP(t *testing.T) {
 	if !strings.Contains(stderr.String(), "127.0.0.1:1") {
 		t.Errorf("the warning does not name the SMTP address:\n%s", stderr.String())
 	}
-	expectGet(t, base+"/readyz", http.StatusServiceUnavailable, `"status":"not ready"`, `"failing":["smtp"]`, `"database:users":"ok"`)
+	testenv.ExpectGet(t, base+"/readyz", http.StatusServiceUnavailable, `"status":"not ready"`, `"failing":["smtp"]`, `"database:users":"ok"`)
 }
 
 // TestDefaultHTTPAddr checks that the mailer's HTTP server defaults to
@@ -168,28 +168,5 @@ func TestDefaultHTTPAddr(t *testing.T) {
 	}
 	if s.HTTPAddr != setup.DefaultMailerHTTPAddr {
 		t.Errorf("HTTPAddr %q, want %q", s.HTTPAddr, setup.DefaultMailerHTTPAddr)
-	}
-}
-
-// expectGet checks that GET url answers status with a body containing every one of
-// want.
-func expectGet(t *testing.T, url string, status int, want ...string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != status {
-		t.Errorf("GET %s: %d, want %d: %.400s", url, resp.StatusCode, status, body)
-	}
-	for _, w := range want {
-		if !strings.Contains(string(body), w) {
-			t.Errorf("GET %s lacks %q:\n%.2000s", url, w, body)
-		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -120,7 +119,7 @@ handlers:
 		"/readyz":  {`"status":"ready"`, `"transport:pg":"ok"`, `"database:users":"ok"`},
 		"/metrics": {`millrace_outbox_relayed_total{outbox="outbox"} 1`, `millrace_handler_deliveries_total{handler="update-user-stats"`},
 	} {
-		expectGet(t, base+path, http.StatusOK, want...)
+		testenv.ExpectGet(t, base+path, http.StatusOK, want...)
 	}
 	cancel()
 	select {
@@ -130,28 +129,5 @@ handlers:
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("no shutdown")
-	}
-}
-
-// expectGet checks that GET url answers status with a body containing every one of
-// want.
-func expectGet(t *testing.T, url string, status int, want ...string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != status {
-		t.Errorf("GET %s: %d, want %d: %.400s", url, resp.StatusCode, status, body)
-	}
-	for _, w := range want {
-		if !strings.Contains(string(body), w) {
-			t.Errorf("GET %s lacks %q:\n%.2000s", url, w, body)
-		}
 	}
 }
