@@ -24,6 +24,7 @@ import (
 	"github.com/millrace/millrace/internal/metrics"
 	"github.com/millrace/millrace/internal/router"
 	"github.com/millrace/millrace/internal/router/routertest"
+	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/internal/tracing"
 	"github.com/millrace/millrace/topology"
 )
@@ -76,17 +77,19 @@ func (s stack) spans(name string) []sdktrace.ReadOnlySpan {
 // waitSpans waits until n spans named name ended and returns them.
 func (s stack) waitSpans(t *testing.T, name string, n int) []sdktrace.ReadOnlySpan {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		got := s.spans(name)
-		if len(got) >= n {
-			return got
+	var got []sdktrace.ReadOnlySpan
+	waited := false
+	t.Cleanup(func() {
+		if t.Failed() && !waited {
+			t.Logf("%d spans %q ended within %s, want %d", len(got), name, wait, n)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d spans %q ended within %s, want %d", len(got), name, wait, n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	})
+	testenv.Eventually(t, fmt.Sprintf("%d spans %q to end", n, name), wait, func() bool {
+		got = s.spans(name)
+		return len(got) >= n
+	})
+	waited = true
+	return got
 }
 
 // newStack runs handler "ship" on orders.<s>: it fails the first attempt of order
