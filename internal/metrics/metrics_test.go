@@ -22,6 +22,7 @@ import (
 	"github.com/millrace/millrace/internal/metrics"
 	"github.com/millrace/millrace/internal/router"
 	"github.com/millrace/millrace/internal/router/routertest"
+	"github.com/millrace/millrace/internal/testenv"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -161,18 +162,11 @@ handlers:
 	h := "ship-" + s
 	labels := map[string]string{"handler": h, "topic": topic}
 	var fams map[string]*dto.MetricFamily
-	deadline := time.Now().Add(wait)
-	for {
+	testenv.Eventually(t, "the poisoned and the handled delivery", wait, func() bool {
 		fams = scrape(t, srv.URL+"/metrics")
-		if counter(fams, "millrace_handler_deliveries_total", map[string]string{"handler": h, "outcome": "poison"}) == 1 &&
-			counter(fams, "millrace_handler_deliveries_total", map[string]string{"handler": h, "outcome": "ok"}) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("deliveries not finished within %s", wait)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return counter(fams, "millrace_handler_deliveries_total", map[string]string{"handler": h, "outcome": "poison"}) == 1 &&
+			counter(fams, "millrace_handler_deliveries_total", map[string]string{"handler": h, "outcome": "ok"}) == 1
+	})
 
 	if got := counter(fams, "millrace_handler_retries_total", labels); got != 2 {
 		t.Errorf("millrace_handler_retries_total%v = %v, want 2", labels, got)
