@@ -160,7 +160,7 @@ handlers:
 		return total, perInstance, len(ids)
 	}
 	for _, bh := range []string{"b1", "b2"} {
-		eventually(t, "broadcast "+bh+" on every instance", func() bool {
+		testenv.Eventually(t, "broadcast "+bh+" on every instance", wait, func() bool {
 			_, per, _ := count(bh)
 			for _, c := range per {
 				if c < n {
@@ -171,7 +171,7 @@ handlers:
 		})
 	}
 	for _, sh := range []string{"s1", "s2"} {
-		eventually(t, "shared "+sh+" in its group", func() bool { total, _, _ := count(sh); return total >= n })
+		testenv.Eventually(t, "shared "+sh+" in its group", wait, func() bool { total, _, _ := count(sh); return total >= n })
 	}
 	for _, bh := range []string{"b1", "b2"} {
 		if _, per, distinct := count(bh); distinct != n {
@@ -223,13 +223,13 @@ handlers:
 		t.Fatal(err)
 	}
 	count := func(n int) int { mu.Lock(); defer mu.Unlock(); return calls[n] }
-	eventually(t, "flaky message handled 3 times", func() bool { return count(1) >= 3 })
+	testenv.Eventually(t, "flaky message handled 3 times", wait, func() bool { return count(1) >= 3 })
 	// A message handled after the first one settled gives a redelivery of the first
 	// time to show up.
 	if err := eb.Publish(context.Background(), stepA{N: 2}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "second message handled", func() bool { return count(2) == 1 })
+	testenv.Eventually(t, "second message handled", wait, func() bool { return count(2) == 1 })
 
 	// Nothing was poisoned: a marker published now is the first poison message seen.
 	publish(t, b, topic+".poison", message.NewMessage("marker-"+s, []byte(`{}`)))
@@ -299,7 +299,7 @@ handlers:
 	if err := eventBus(t, b, s).Publish(context.Background(), stepA{N: 9}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "handler called", func() bool { return calls.Load() == 1 })
+	testenv.Eventually(t, "handler called", wait, func() bool { return calls.Load() == 1 })
 
 	poison := probe(t, b, router.PoisonStoreGroup, topic+".poison")
 	m := receive(t, poison, "poisoned message kept for the poison store")

@@ -103,18 +103,6 @@ func receive(t *testing.T, ch <-chan *message.Message, what string) *message.Mes
 	}
 }
 
-// eventually polls cond until it holds, failing the test after wait.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, wait)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // publish publishes msg on topic through b, failing the test on error.
 func publish(t *testing.T, b router.PubSub, topic string, msg *message.Message) {
 	t.Helper()

@@ -13,6 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/millrace/millrace/internal/router"
+	"github.com/millrace/millrace/internal/testenv"
 )
 
 // recorder is an Instrument that records what it is told, one line per event.
@@ -112,7 +113,7 @@ handlers:
 					return nil
 				}}}})
 			publish(t, b, "in."+s, message.NewMessage(watermill.NewUUID(), []byte(c.payload)))
-			eventually(t, "delivery end", func() bool {
+			testenv.Eventually(t, "delivery end", wait, func() bool {
 				l := rec.lines()
 				return len(l) > 0 && strings.HasPrefix(l[len(l)-1], "delivery ") && len(l) > 1
 			})

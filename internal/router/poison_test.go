@@ -13,6 +13,7 @@ import (
 
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/router"
+	"github.com/millrace/millrace/internal/testenv"
 )
 
 // syncBuffer is a bytes.Buffer that handlers of several goroutines may write.
@@ -62,7 +63,7 @@ handlers:
 		t.Errorf("%s = %q, want the consumer group %q", middleware.PoisonedSubscriberKey, got, "clerks-"+s)
 	}
 	var line string
-	eventually(t, "message poisoned log line", func() bool {
+	testenv.Eventually(t, "message poisoned log line", wait, func() bool {
 		for _, l := range strings.Split(logs.String(), "\n") {
 			if strings.Contains(l, `msg="message poisoned"`) {
 				line = l

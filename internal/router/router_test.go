@@ -248,7 +248,7 @@ handlers:
 	if err := eventBus(t, b, s).Publish(context.Background(), stepA{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "redelivery", func() bool { return len(handled) == 1 })
+	testenv.Eventually(t, "redelivery", wait, func() bool { return len(handled) == 1 })
 	if got := calls.Load(); got != 2 {
 		t.Errorf("handler ran %d times, want 2 (failed delivery, redelivery)", got)
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+
+	"github.com/millrace/millrace/internal/testenv"
 )
 
 type valueKey struct{}
@@ -66,7 +68,10 @@ func TestAttemptContextExpires(t *testing.T) {
 		parent, cancelParent := context.WithCancel(context.Background())
 		defer cancelParent()
 		ctx := newAttemptContext(parent, time.Now().Add(10*time.Millisecond))
-		time.Sleep(20 * time.Millisecond)
+		// Waits on the clock, not on ctx: Err would start the timer, and Cause is to
+		// find the deadline passed on a context nobody asked before.
+		deadline, _ := ctx.Deadline()
+		testenv.Eventually(t, "the attempt's deadline to pass", 30*time.Second, func() bool { return !time.Now().Before(deadline) })
 		if !errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
 			t.Errorf("Cause = %v, want deadline exceeded", context.Cause(ctx))
 		}
