@@ -47,17 +47,22 @@ func get(t *testing.T, url string) (int, health.Report) {
 // waitStatus polls url until it answers status, and returns that report.
 func waitStatus(t *testing.T, url string, status int) health.Report {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		code, rep := get(t, url)
-		if code == status {
-			return rep
+	var (
+		code   int
+		rep    health.Report
+		waited bool
+	)
+	t.Cleanup(func() {
+		if t.Failed() && !waited {
+			t.Logf("GET %s: still %d (%+v) after %s, want %d", url, code, rep, wait, status)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: still %d (%+v) after %s, want %d", url, code, rep, wait, status)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	})
+	testenv.Eventually(t, fmt.Sprintf("GET %s to answer %d", url, status), wait, func() bool {
+		code, rep = get(t, url)
+		return code == status
+	})
+	waited = true
+	return rep
 }
 
 func serve(t *testing.T, h *health.Health) string {
@@ -166,17 +171,17 @@ func (p *proxy) start() {
 	p.t.Helper()
 	var ln net.Listener
 	var err error
-	deadline := time.Now().Add(wait)
-	for {
-		ln, err = net.Listen("tcp", p.addr)
-		if err == nil || time.Now().After(deadline) {
-			break
+	listened := false
+	p.t.Cleanup(func() {
+		if p.t.Failed() && !listened {
+			p.t.Logf("proxy listen %s: %v", p.addr, err)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		p.t.Fatalf("proxy listen %s: %v", p.addr, err)
-	}
+	})
+	testenv.Eventually(p.t, "proxy listening on "+p.addr, wait, func() bool {
+		ln, err = net.Listen("tcp", p.addr)
+		return err == nil
+	})
+	listened = true
 	p.mu.Lock()
 	p.ln = ln
 	p.addr = ln.Addr().String()
