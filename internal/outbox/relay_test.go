@@ -140,20 +140,21 @@ func (e *relayEnv) publish(tb testing.TB, seq int, rollback bool) {
 // waitEmptyBacklog waits until the relay has marked every committed event relayed.
 func (e *relayEnv) waitEmptyBacklog(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		n, err := e.ob.Backlog(context.Background())
-		if err != nil {
+	var n int
+	waited := false
+	t.Cleanup(func() {
+		if t.Failed() && !waited {
+			t.Logf("backlog %d after every event arrived, want 0", n)
+		}
+	})
+	testenv.Eventually(t, "an empty backlog", 30*time.Second, func() bool {
+		var err error
+		if n, err = e.ob.Backlog(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("backlog %d after every event arrived, want 0", n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return n == 0
+	})
+	waited = true
 }
 
 func seqOf(tb testing.TB, m *message.Message) int {
