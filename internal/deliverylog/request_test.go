@@ -14,6 +14,7 @@ import (
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/deliverylog"
 	"github.com/millrace/millrace/internal/sqldb"
+	"github.com/millrace/millrace/internal/testenv"
 )
 
 // TestRequestsAreRoots: a request served under a correlation id becomes the root of
@@ -54,17 +55,17 @@ func TestRequestsAreRoots(t *testing.T) {
 		resp.Body.Close()
 	}
 	var tree *deliverylog.Tree
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waited := false
+	t.Cleanup(func() {
+		if t.Failed() && !waited {
+			t.Logf("tree of corr-users: %+v, %v", tree, err)
+		}
+	})
+	testenv.Eventually(t, "the /users request with its event in the tree of corr-users", 10*time.Second, func() bool {
 		tree, err = dl.Tree(context.Background(), "corr-users")
-		if err == nil && len(tree.Requests) == 1 && len(tree.Requests[0].Messages) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("tree of corr-users: %+v, %v", tree, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return err == nil && len(tree.Requests) == 1 && len(tree.Requests[0].Messages) == 1
+	})
+	waited = true
 	if r := tree.Requests[0]; r.Method != http.MethodPost || r.Path != "/users" || r.Status != http.StatusCreated || r.Service != "users" {
 		t.Errorf("request = %+v", r)
 	}
@@ -130,25 +131,25 @@ func TestEachRequestHoldsItsEvents(t *testing.T) {
 		"  └ users.verified v1 (topic users.verified) T",
 	}, "\n")
 	var got string
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("tree of flow-1:\n%s\nwant:\n%s", got, want)
+		}
+	})
+	testenv.Eventually(t, "the tree of flow-1", 10*time.Second, func() bool {
 		tree, err := dl.Tree(context.Background(), "flow-1")
-		if err == nil {
-			var text strings.Builder
-			if err := deliverylog.WriteText(&text, tree, time.UTC); err != nil {
-				t.Fatal(err)
-			}
-			lines := strings.Split(strings.TrimSuffix(text.String(), "\n"), "\n")
-			for i, l := range lines {
-				lines[i] = clock.ReplaceAllString(l, "T")
-			}
-			if got = strings.Join(lines, "\n"); got == want {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("tree of flow-1:\n%s\nwant:\n%s", got, want)
+		var text strings.Builder
+		if err := deliverylog.WriteText(&text, tree, time.UTC); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		lines := strings.Split(strings.TrimSuffix(text.String(), "\n"), "\n")
+		for i, l := range lines {
+			lines[i] = clock.ReplaceAllString(l, "T")
+		}
+		got = strings.Join(lines, "\n")
+		return got == want
+	})
 }
