@@ -39,37 +39,48 @@ func startDemo(t *testing.T, data string) (string, string, func()) {
 	go func() {
 		done <- run(ctx, []string{"demo", "--data", data, "--http-addr", "127.0.0.1:0", "--chat-addr", "127.0.0.1:0"}, &stdout, &stderr)
 	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if m := demoAddr.FindStringSubmatch(stderr.String()); m != nil {
-			stopped := false
-			return "http://" + m[1], "http://" + m[2], func() {
-				if stopped {
-					return
-				}
-				stopped = true
-				cancel()
-				select {
-				case code := <-done:
-					if code != exitOK {
-						t.Errorf("demo exit %d:\n%s", code, stderr.String())
-					}
-				case <-time.After(30 * time.Second):
-					t.Error("demo did not stop")
-				}
-			}
+	var (
+		m      []string // the addresses, once the demo logged them
+		code   int      // the exit code, once the demo exited
+		exited bool
+	)
+	t.Cleanup(func() {
+		if t.Failed() && m == nil && !exited {
+			cancel()
+			t.Logf("demo did not start:\n%s", stderr.String())
+		}
+	})
+	testenv.Eventually(t, "the demo to start", 30*time.Second, func() bool {
+		if m = demoAddr.FindStringSubmatch(stderr.String()); m != nil {
+			return true
 		}
 		select {
-		case code := <-done:
-			cancel()
-			t.Fatalf("demo exited %d:\n%s", code, stderr.String())
+		case code = <-done:
+			exited = true
+			return true
 		default:
+			return false
 		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("demo did not start:\n%s", stderr.String())
+	})
+	if exited {
+		cancel()
+		t.Fatalf("demo exited %d:\n%s", code, stderr.String())
+	}
+	stopped := false
+	return "http://" + m[1], "http://" + m[2], func() {
+		if stopped {
+			return
 		}
-		time.Sleep(20 * time.Millisecond)
+		stopped = true
+		cancel()
+		select {
+		case code := <-done:
+			if code != exitOK {
+				t.Errorf("demo exit %d:\n%s", code, stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("demo did not stop")
+		}
 	}
 }
 
