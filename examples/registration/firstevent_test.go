@@ -1,13 +1,13 @@
 package registration_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/millrace/millrace/internal/correlation"
 	"github.com/millrace/millrace/internal/event"
 	"github.com/millrace/millrace/internal/testenv"
@@ -31,34 +31,14 @@ func (a *arrivals) get(cid string) (time.Time, bool) {
 // the arrival time of each message.
 func (st *stack) arrivalsOf(topic string) *arrivals {
 	st.t.Helper()
-	sub, err := st.app.Bus.NewSubscriber("arrivals")
-	if err != nil {
-		st.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ch, err := sub.Subscribe(ctx, st.prefix+topic)
-	if err != nil {
-		cancel()
-		st.t.Fatal(err)
-	}
 	a := &arrivals{at: map[string]time.Time{}}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for m := range ch {
-			now := time.Now()
-			a.mu.Lock()
-			if _, seen := a.at[event.CorrelationID(m)]; !seen {
-				a.at[event.CorrelationID(m)] = now
-			}
-			a.mu.Unlock()
-			m.Ack()
+	st.consume("arrivals", topic, func(m *message.Message) {
+		now := time.Now()
+		a.mu.Lock()
+		if _, seen := a.at[event.CorrelationID(m)]; !seen {
+			a.at[event.CorrelationID(m)] = now
 		}
-	}()
-	st.t.Cleanup(func() {
-		cancel()
-		_ = sub.Close()
-		<-done
+		a.mu.Unlock()
 	})
 	return a
 }

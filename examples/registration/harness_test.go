@@ -224,11 +224,11 @@ func startStack(t testing.TB, p profile, o options) *stack {
 	return st
 }
 
-// observe subscribes a test consumer group to topic (without the prefix) and returns
-// a function that lists what arrived so far.
-func (st *stack) observe(topic string) func() []*message.Message {
+// consume subscribes the test consumer group group to topic (without the prefix) and
+// passes each message to fn, then acks it, until the test ends.
+func (st *stack) consume(group, topic string, fn func(*message.Message)) {
 	st.t.Helper()
-	sub, err := st.app.Bus.NewSubscriber("observer")
+	sub, err := st.app.Bus.NewSubscriber(group)
 	if err != nil {
 		st.t.Fatal(err)
 	}
@@ -238,17 +238,11 @@ func (st *stack) observe(topic string) func() []*message.Message {
 		cancel()
 		st.t.Fatal(err)
 	}
-	var (
-		mu   sync.Mutex
-		msgs []*message.Message
-		done = make(chan struct{})
-	)
+	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for m := range ch {
-			mu.Lock()
-			msgs = append(msgs, m)
-			mu.Unlock()
+			fn(m)
 			m.Ack()
 		}
 	}()
@@ -256,6 +250,21 @@ func (st *stack) observe(topic string) func() []*message.Message {
 		cancel()
 		_ = sub.Close()
 		<-done
+	})
+}
+
+// observe subscribes a test consumer group to topic (without the prefix) and returns
+// a function that lists what arrived so far.
+func (st *stack) observe(topic string) func() []*message.Message {
+	st.t.Helper()
+	var (
+		mu   sync.Mutex
+		msgs []*message.Message
+	)
+	st.consume("observer", topic, func(m *message.Message) {
+		mu.Lock()
+		msgs = append(msgs, m)
+		mu.Unlock()
 	})
 	return func() []*message.Message {
 		mu.Lock()
