@@ -167,6 +167,24 @@ func attrKey(name string) string {
 // compiler collects the problems of one pattern.
 type compiler struct {
 	problems []Problem
+	nodes    int  // nodes visited so far (aliases make a document expand)
+	tooBig   bool // the budget of nodes was exceeded (reported once)
+}
+
+// maxNodes bounds the nodes of a pattern, counting the expansion of aliases.
+const maxNodes = 20000
+
+// visit counts a node against the budget, reporting once when it runs out.
+func (c *compiler) visit(n *yaml.Node, field string) bool {
+	c.nodes++
+	if c.nodes <= maxNodes {
+		return true
+	}
+	if !c.tooBig {
+		c.tooBig = true
+		c.add(n, field, "pattern too large: more than %d nodes (counting what aliases expand to)", maxNodes)
+	}
+	return false
 }
 
 func (c *compiler) add(n *yaml.Node, field, format string, args ...any) {
@@ -198,6 +216,9 @@ var renamed = map[string]string{
 func (c *compiler) object(n *yaml.Node, path string, lv level, depth int) *object {
 	if depth > maxDepth {
 		c.add(n, path, "pattern nested more than %d levels deep", maxDepth)
+		return nil
+	}
+	if !c.visit(n, path) {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
@@ -337,6 +358,9 @@ func (c *compiler) leaf(n *yaml.Node, fp string) []*matcher {
 	ok := true
 	for _, en := range n.Content {
 		en = deref(en)
+		if !c.visit(en, fp) {
+			return nil
+		}
 		m := c.element(en, fp)
 		if m == nil {
 			ok = false
@@ -692,6 +716,7 @@ func (c *compiler) anythingBut(n *yaml.Node, fp string) *matcher {
 			return nil
 		}
 		strs, nums := 0, 0
+		c.nodes += len(n.Content)
 		for _, en := range n.Content {
 			en = deref(en)
 			if en.Kind == yaml.ScalarNode {
@@ -735,6 +760,7 @@ func (c *compiler) anythingBut(n *yaml.Node, fp string) *matcher {
 				c.add(vn, fp, "anything-but %s: empty list", op)
 				return nil
 			}
+			c.nodes += len(vn.Content)
 			for _, en := range vn.Content {
 				vals = append(vals, deref(en))
 			}
