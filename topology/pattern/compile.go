@@ -20,7 +20,7 @@ import (
 // pattern is nil when there is any.
 func Parse(data []byte) (*Pattern, []Problem) {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := yaml.Unmarshal(jsonSurrogates(data), &doc); err != nil {
 		line, col := 1, 1
 		msg := err.Error()
 		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
@@ -36,6 +36,59 @@ func Parse(data []byte) (*Pattern, []Problem) {
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+
+// jsonSurrogates rewrites the UTF-16 surrogate pairs JSON escapes characters beyond
+// U+FFFF with (\ud83d\ude00) inside double-quoted strings as the \UXXXXXXXX escapes
+// YAML reads (YAML refuses surrogates). Other text is left alone; data is returned as
+// is when there is nothing to rewrite.
+func jsonSurrogates(data []byte) []byte {
+	if !bytes.Contains(data, []byte(`\u`)) {
+		return data
+	}
+	var out []byte
+	state := byte(0) // 0 outside strings, '"' or '\'' inside one
+	last := 0
+	for i := 0; i < len(data); i++ {
+		ch := data[i]
+		switch {
+		case state == 0 && (ch == '"' || ch == '\''):
+			state = ch
+		case state == '\'' && ch == '\'':
+			if i+1 < len(data) && data[i+1] == '\'' {
+				i++ // '' is a quote inside a single-quoted string
+			} else {
+				state = 0
+			}
+		case state == '"' && ch == '"':
+			state = 0
+		case state == '"' && ch == '\\':
+			if hi, ok := hex4(data, i+2); ok && data[i+1] == 'u' && hi >= 0xd800 && hi < 0xdc00 && i+12 <= len(data) && data[i+6] == '\\' && data[i+7] == 'u' {
+				if lo, ok := hex4(data, i+8); ok && lo >= 0xdc00 && lo < 0xe000 {
+					r := 0x10000 + (hi-0xd800)<<10 + (lo - 0xdc00)
+					out = append(out, data[last:i]...)
+					out = fmt.Appendf(out, `\U%08X`, r)
+					i += 11
+					last = i + 1
+					continue
+				}
+			}
+			i++ // skip the escaped character
+		}
+	}
+	if out == nil {
+		return data
+	}
+	return append(out, data[last:]...)
+}
+
+// hex4 reads four hex digits at data[i:].
+func hex4(data []byte, i int) (int, bool) {
+	if i+4 > len(data) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(data[i:i+4]), 16, 32)
+	return int(v), err == nil
+}
 
 // FromNode compiles a pattern held in a gopkg.in/yaml.v3 node (a document or a mapping;
 // aliases are followed). Problems carry the positions of the nodes they are about. It

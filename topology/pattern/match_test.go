@@ -46,7 +46,8 @@ const orderData = `{
  "tags": ["new", "vip"], "nums": [1, 2, 3], "source_ip": "192.168.1.20", "ip6": "fe80::1",
  "items": [{"item_id": "a", "qty": 1}, {"item_id": "b", "qty": 7, "sub": [{"sku": "x-1"}, [{"sku": "y-2"}]]}],
  "customer": {"name": "Ada", "email": "ADA@Example.COM", "address": {"city": "Paris"}},
- "path": "/usr/lib/libx.so", "star": "a*b", "file": "report-2026-final.pdf", "emptyarr": [], "obj": {"k": 1}
+ "path": "/usr/lib/libx.so", "star": "a*b", "file": "report-2026-final.pdf", "emptyarr": [], "obj": {"k": 1},
+ "emoji": "😀"
 }`
 
 type matchCase struct {
@@ -192,6 +193,12 @@ var matchCases = []matchCase{
 	{name: "or nested", pattern: `{"type":["Order Created"],"$or":[{"source":["x"]},{"subject":["order/42"],"$or":[{"data":{"status":["x"]}},{"data":{"tags":["vip"]}}]}]}`, want: true},
 	{name: "or nested none", pattern: `{"$or":[{"source":["x"]},{"subject":["order/42"],"$or":[{"data":{"status":["x"]}},{"data":{"tags":["old"]}}]}]}`, want: false},
 	{name: "or and outer fails", pattern: `{"type":["nope"],"$or":[{"source":["shop/orders"]},{"subject":["x"]}]}`, want: false, field: "type"},
+	// escapes
+	{name: "pattern surrogate pair escape", pattern: `{"data":{"emoji":["\ud83d\ude00"]}}`, want: true},
+	{name: "payload escapes", pattern: `{"data":{"a/b":["A\"B"]}}`, data: `{"a\/b":"\u0041\"\u0042"}`, want: true},
+	{name: "payload escaped key", pattern: `{"data":{"ab":[1]}}`, data: `{"\u0061b":1}`, want: true},
+	{name: "payload number forms", pattern: `{"data":{"a":[100],"b":[0]}}`, data: `{"a":1E2,"b":-0}`, want: true},
+	{name: "payload number beyond float64", pattern: `{"data":{"a":[{"numeric":[">",1e300]}]}}`, data: `{"a":1e400}`, want: true},
 	// YAML
 	{name: "yaml pattern", pattern: "type: [Order Created]\ndata:\n  total: [300]\n  tags: [vip]\n", want: true},
 	{name: "yaml quoted number is a string", pattern: "data:\n  total: ['300']\n", want: false},
