@@ -27,8 +27,9 @@ func Reference() (string, error) {
 	r.table("topics.TOPIC", "", s.def("topic"))
 	r.table("defaults", "", s.def("defaults"))
 	r.table("handlers.NAME", "", s.def("handler"))
-	r.table("retry (in defaults and handlers)", "", s.def("retry"))
-	r.table("poison (in defaults and handlers)", "", s.def("poison"))
+	r.table("routes.NAME", "", s.def("route"))
+	r.table("retry (in defaults, handlers and routes)", "", s.def("retry"))
+	r.table("poison (in defaults, handlers and routes)", "", s.def("poison"))
 	if s.def("trace") != nil {
 		r.table("trace", "", s.def("trace"))
 	}
@@ -115,6 +116,8 @@ func (r *refWriter) typeOf(n *schemaNode) string {
 		return "topic"
 	case "groupName":
 		return "name"
+	case "eventPattern":
+		return "pattern"
 	}
 	t := r.resolve(n)
 	switch {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/millrace/millrace/topology"
@@ -41,7 +42,7 @@ func FuzzParse(f *testing.F) {
 	for _, s := range valid {
 		f.Add([]byte(s))
 	}
-	for _, c := range malformed {
+	for _, c := range append(slices.Clip(malformed), badRoutes...) {
 		f.Add([]byte(c.src))
 	}
 	if files, err := filepath.Glob("../config/*.yaml"); err == nil {

@@ -1,7 +1,6 @@
 package topology
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -171,35 +170,82 @@ func (l *loader) checkRetryOrder(in *policyInput, base Policy, field string) {
 	l.addf(p, f, "max_interval (%s) must not be less than initial_interval (%s)", eff.Retry.MaxInterval, eff.Retry.InitialInterval)
 }
 
-// handlerTopics are a handler's subscribed topics as resolved during loading.
+// handlerInput is a handler or route entry as read, with what later checks need.
 type handlerInput struct {
-	h        *Handler
+	h *Handler
+	// route is the entry's route; nil for a handler.
+	route    *Route
 	key      Pos
 	field    string
 	topicPos Pos
+	toPos    Pos
 	policy   *policyInput
 }
 
-func (l *loader) parseHandlers(e entry, defaults *policyInput) {
-	m, ok := l.mapping(e.val, "handlers")
+// consumerSection says how a section of consumers (handlers or routes) is written.
+type consumerSection struct {
+	// name is the top-level key ("handlers", "routes"); section the checked keys.
+	name, section string
+	// topicKey is the key naming the consumed topic or glob ("topic", "from").
+	topicKey string
+	// noun names one entry in messages.
+	noun string
+}
+
+var (
+	handlersSection = consumerSection{name: "handlers", section: secHandler, topicKey: "topic", noun: "handler"}
+	routesSection   = consumerSection{name: "routes", section: secRoute, topicKey: "from", noun: "route"}
+)
+
+// parseConsumers reads the entries of a handlers or routes section.
+func (l *loader) parseConsumers(e entry, defaults *policyInput, cs consumerSection) []*handlerInput {
+	m, ok := l.mapping(e.val, cs.name)
 	if !ok {
-		return
+		return nil
 	}
 	var hs []*handlerInput
 	for _, he := range m.entries {
-		if hi := l.parseHandler(he, defaults); hi != nil {
+		if hi := l.parseHandler(he, defaults, cs); hi != nil {
 			hs = append(hs, hi)
 		}
 	}
+	return hs
+}
+
+// finishConsumers runs the checks that need every handler and route, and adds them to
+// the topology.
+func (l *loader) finishConsumers(hs []*handlerInput, defaults *policyInput) {
 	// Poison topics are derived after every handler is read, so whether a handler may
 	// consume a topic never depends on the order of handlers.
 	derived := map[string]*Topic{}
 	for _, hi := range hs {
 		l.derivePoison(hi, defaults, derived)
 	}
+	l.checkNames(hs)
 	l.checkGroupOverlap(hs)
+	l.checkRoutes(hs)
 	for _, hi := range hs {
-		l.t.Handlers = append(l.t.Handlers, hi.h)
+		if hi.route != nil {
+			l.t.Routes = append(l.t.Routes, hi.route)
+		} else {
+			l.t.Handlers = append(l.t.Handlers, hi.h)
+		}
+	}
+}
+
+// checkNames reports a route named like a handler: both names are consumer groups and
+// queue names.
+func (l *loader) checkNames(hs []*handlerInput) {
+	handlers := map[string]*handlerInput{}
+	for _, hi := range hs {
+		if hi.route == nil {
+			handlers[hi.h.Name] = hi
+		}
+	}
+	for _, hi := range hs {
+		if other, ok := handlers[hi.h.Name]; ok && hi.route != nil {
+			l.addf(hi.key, hi.field, "route %q has the name of the handler at line %d; handler and route names share one namespace (they name consumer groups)", hi.h.Name, other.key.Line)
+		}
 	}
 }
 
@@ -223,29 +269,43 @@ func (l *loader) checkGroupOverlap(hs []*handlerInput) {
 	}
 }
 
-func (l *loader) parseHandler(he entry, defaults *policyInput) *handlerInput {
-	field := join("handlers", he.name)
-	hi := &handlerInput{h: &Handler{Name: he.name, Pos: posOf(he.key)}, key: posOf(he.key), field: field}
-	if msg := checkHandlerName("handler name", he.name); msg != "" {
+func (l *loader) parseHandler(he entry, defaults *policyInput, cs consumerSection) *handlerInput {
+	field := join(cs.name, he.name)
+	hi := &handlerInput{key: posOf(he.key), field: field}
+	if cs.section == secRoute {
+		hi.route = &Route{Handler: Handler{Name: he.name, Pos: posOf(he.key)}}
+		hi.h = &hi.route.Handler
+	} else {
+		hi.h = &Handler{Name: he.name, Pos: posOf(he.key)}
+	}
+	if msg := checkHandlerName(cs.noun+" name", he.name); msg != "" {
 		l.addf(hi.key, field, "%s", msg)
 	}
 	m, ok := l.mapping(he.val, field)
 	if !ok {
 		return hi
 	}
-	l.checkKeys(m, secHandler, field)
+	l.checkKeys(m, cs.section, field)
 	in := &policyInput{field: field}
 	l.readPolicy(m, in)
 	hi.policy = in
 	base := defaults.merge(builtinPolicy(), "")
+	if hi.route != nil {
+		// A route's name is its consumer group, whatever the defaults say.
+		base.Group = ""
+	}
 	hi.h.Policy = in.merge(base, he.name)
 	l.checkRetryOrder(in, base, field)
+	hi.h.Filter = l.parseFilter(m, field)
+	if hi.route != nil {
+		l.parseRouteTo(m, hi)
+	}
 
-	topicField := join(field, "topic")
-	pattern, p, ok := l.str(m, "topic", field)
+	topicField := join(field, cs.topicKey)
+	pattern, p, ok := l.str(m, cs.topicKey, field)
 	if !ok {
-		if _, present := m.get("topic"); !present {
-			l.addf(hi.key, topicField, "topic is required (a declared topic, or a glob such as \"users.*\")")
+		if _, present := m.get(cs.topicKey); !present {
+			l.addf(hi.key, topicField, "%s is required (a declared topic, or a glob such as \"users.*\")", cs.topicKey)
 		}
 		return hi
 	}
@@ -268,15 +328,7 @@ func (l *loader) parseHandler(he entry, defaults *policyInput) *handlerInput {
 	}
 	tp := l.idx.resolve(pattern)
 	if tp == nil {
-		var declared []string
-		for _, t := range l.t.Topics {
-			declared = append(declared, t.Name)
-		}
-		msg := fmt.Sprintf("topic %q is not declared in topics", pattern)
-		if s := suggest(pattern, declared); s != "" {
-			msg += fmt.Sprintf("; did you mean %q?", s)
-		}
-		l.addf(p, topicField, "%s", msg)
+		l.undeclaredTopic(pattern, p, topicField)
 		return hi
 	}
 	if tp.IsPattern() {

@@ -12,6 +12,7 @@ type index struct {
 	exact    map[string]*Topic
 	patterns map[int][]compiledPattern
 	handlers map[string]*Handler
+	routes   map[string]*Route
 }
 
 // compiledPattern is a pattern topic split into segments.
@@ -25,6 +26,7 @@ func newIndex() *index {
 		exact:    map[string]*Topic{},
 		patterns: map[int][]compiledPattern{},
 		handlers: map[string]*Handler{},
+		routes:   map[string]*Route{},
 	}
 }
 
@@ -37,6 +39,9 @@ func buildIndex(t *Topology) *index {
 	idx.sortPatterns()
 	for _, h := range t.Handlers {
 		idx.handlers[h.Name] = h
+	}
+	for _, r := range t.Routes {
+		idx.routes[r.Name] = r
 	}
 	return idx
 }
@@ -97,6 +102,20 @@ func (t *Topology) Handler(name string) (*Handler, bool) {
 	for _, h := range t.Handlers {
 		if h.Name == name {
 			return h, true
+		}
+	}
+	return nil, false
+}
+
+// Route returns the route entry called name.
+func (t *Topology) Route(name string) (*Route, bool) {
+	if t.index != nil {
+		r, ok := t.index.routes[name]
+		return r, ok
+	}
+	for _, r := range t.Routes {
+		if r.Name == name {
+			return r, true
 		}
 	}
 	return nil, false

@@ -156,7 +156,7 @@ func (l *loader) load(data []byte) *Topology {
 		doc = deref(doc.Content[0])
 	}
 	if doc.Kind != yaml.MappingNode {
-		l.addf(posOf(doc), "", "top level must be a mapping with version, transports, topics, defaults and handlers, got a %s", kindName(doc))
+		l.addf(posOf(doc), "", "top level must be a mapping with version, transports, topics, defaults, handlers and routes, got a %s", kindName(doc))
 		return nil
 	}
 	top, _ := l.mapping(doc, "")
@@ -183,11 +183,19 @@ func (l *loader) load(data []byte) *Topology {
 	l.t.Defaults = defaults.merge(builtinPolicy(), "")
 	l.checkRetryOrder(defaults, builtinPolicy(), "defaults")
 
+	var consumers []*handlerInput
 	if e, ok := top.get("handlers"); ok {
-		l.parseHandlers(e, defaults)
+		consumers = append(consumers, l.parseConsumers(e, defaults, handlersSection)...)
 	}
+	if e, ok := top.get("routes"); ok {
+		consumers = append(consumers, l.parseConsumers(e, defaults, routesSection)...)
+	}
+	l.finishConsumers(consumers, defaults)
 	for _, h := range l.t.Handlers {
 		l.idx.handlers[h.Name] = h
+	}
+	for _, r := range l.t.Routes {
+		l.idx.routes[r.Name] = r
 	}
 	l.t.index = l.idx
 	return l.t

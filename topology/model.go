@@ -3,6 +3,8 @@ package topology
 import (
 	"fmt"
 	"time"
+
+	"github.com/millrace/millrace/topology/pattern"
 )
 
 // Topology is a loaded and validated topology file: which transports exist, which topic
@@ -23,6 +25,8 @@ type Topology struct {
 	Defaults Policy
 	// Handlers in file order, each with its effective policy.
 	Handlers []*Handler
+	// Routes in file order, each with its effective policy.
+	Routes []*Route
 	// Trace configures the delivery log; nil when the file has no trace section.
 	Trace *Trace
 
@@ -128,8 +132,21 @@ type Handler struct {
 	Pattern string
 	// Topics are the concrete topics the pattern expanded to, in declaration order.
 	Topics []string
+	// Filter selects the messages the handler is called for; nil means every message.
+	// The others are acknowledged without calling it.
+	Filter *pattern.Pattern
 	Policy Policy
 	Pos    Pos
+}
+
+// Route is a routes entry: a consumer of its own (its name is its consumer group)
+// that forwards every message of its topics that its filter matches to another topic,
+// possibly on another transport. Its Handler holds what it shares with a handler: the
+// name, the topics it consumes (Pattern is its "from"), the filter and the policy.
+type Route struct {
+	Handler
+	// To is the concrete topic matching messages are forwarded to.
+	To string
 }
 
 // PoisonTopicFor returns the poison topic of messages from topic, or "" when the handler

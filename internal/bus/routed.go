@@ -26,9 +26,16 @@ var errClosed = errors.New("closed")
 type routedPublisher struct {
 	bus *Bus
 
+	// mu is held for reading by every publish in flight and for writing by Close, so
+	// Close waits for them.
 	mu     sync.RWMutex
-	pubs   map[string]message.Publisher // by transport name
 	closed bool
+
+	// pubsMu guards pubs. It is never held while publishing: a publish that blocks (on
+	// a lock its own consumer's transaction holds, say) must not keep another
+	// goroutine from creating the publisher of another transport.
+	pubsMu sync.RWMutex
+	pubs   map[string]message.Publisher // by transport name
 }
 
 func newPublisher(b *Bus) *routedPublisher {
@@ -47,12 +54,11 @@ func (p *routedPublisher) Publish(topic string, msgs ...*message.Message) error 
 	if p.closed {
 		return fmt.Errorf("publish to %q: publisher %w", topic, errClosed)
 	}
+	p.pubsMu.RLock()
 	pub := p.pubs[tr.Name()]
+	p.pubsMu.RUnlock()
 	if pub == nil {
-		p.mu.RUnlock()
-		pub, err = p.create(tr)
-		p.mu.RLock()
-		if err != nil {
+		if pub, err = p.create(tr); err != nil {
 			return fmt.Errorf("publish to %q: %w", topic, err)
 		}
 	}
@@ -62,13 +68,11 @@ func (p *routedPublisher) Publish(topic string, msgs ...*message.Message) error 
 	return nil
 }
 
-// create returns the publisher of tr, making it if no other goroutine did.
+// create returns the publisher of tr, making it if no other goroutine did. The caller
+// holds mu for reading, so Close cannot run meanwhile.
 func (p *routedPublisher) create(tr transport.Transport) (message.Publisher, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return nil, fmt.Errorf("publisher %w", errClosed)
-	}
+	p.pubsMu.Lock()
+	defer p.pubsMu.Unlock()
 	if pub := p.pubs[tr.Name()]; pub != nil {
 		return pub, nil
 	}
@@ -87,8 +91,8 @@ func (p *routedPublisher) create(tr transport.Transport) (message.Publisher, err
 	return pub, nil
 }
 
-// Close closes the underlying publishers this publisher created. It is idempotent, and
-// a Publish after Close fails.
+// Close closes the underlying publishers this publisher created, once the publishes in
+// flight have returned. It is idempotent, and a Publish after Close fails.
 func (p *routedPublisher) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -96,6 +100,8 @@ func (p *routedPublisher) Close() error {
 		return nil
 	}
 	p.closed = true
+	p.pubsMu.Lock()
+	defer p.pubsMu.Unlock()
 	var errs []error
 	for name, pub := range p.pubs {
 		if err := pub.Close(); err != nil {

@@ -79,6 +79,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts ...O
 	if err == nil {
 		return ExitOK
 	}
+	if errors.Is(err, invalidInput) {
+		return ExitUsage
+	}
 	var f failure
 	if errors.As(err, &f) {
 		switch msg := f.Error(); {
@@ -117,6 +120,7 @@ The environment variable ` + config.EnvTopology + ` gives the default (else "` +
 	}
 	root.AddCommand(newNewCommand())
 	root.AddCommand(newTraceCommand())
+	root.AddCommand(newRulesCommand())
 	return root
 }
 

@@ -19,8 +19,9 @@ func newGraphCommand() *cobra.Command {
 		Use:   "graph [FILE|PROFILE]",
 		Short: "Draw the transports, topics and handlers of a topology (Mermaid or Graphviz dot)",
 		Long: `Graph prints a flowchart of a topology: each transport as a box holding its topics,
-outboxes feeding their topics, each topic feeding its handlers, and each handler's poison
-topic. Mermaid renders on GitHub inside a mermaid code block; dot renders with Graphviz
+outboxes feeding their topics, each topic feeding its handlers (an edge labelled filter
+when the handler has one), each route as an edge from the topics it consumes to the topic
+it forwards to, and each handler's and route's poison topic. Mermaid renders on GitHub inside a mermaid code block; dot renders with Graphviz
 (dot -Tsvg).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -49,7 +50,8 @@ topic. Mermaid renders on GitHub inside a mermaid code block; dot renders with G
 type graph struct {
 	// topics by transport, in topology order.
 	topics map[string][]*topology.Topic
-	// edges in a stable order: outbox → topic, topic → handler, handler → poison topic.
+	// edges in a stable order: outbox → topic, topic → handler, handler → poison topic,
+	// topic → topic (routes), topic → poison topic (routes).
 	edges []edge
 }
 
@@ -74,12 +76,39 @@ func buildGraph(topo *topology.Topology) graph {
 			if tp, err := topo.Resolve(t); err == nil {
 				from = tp.Name
 			}
-			g.edges = append(g.edges, edge{from: topicID(from), to: handlerID(h.Name)})
+			label := ""
+			if h.Filter != nil {
+				label = "filter"
+			}
+			g.edges = append(g.edges, edge{from: topicID(from), to: handlerID(h.Name), label: label})
 			if p := h.PoisonTopicFor(t); p != "" {
 				if tp, err := topo.Resolve(p); err == nil {
 					p = tp.Name
 				}
 				g.edges = append(g.edges, edge{from: handlerID(h.Name), to: topicID(p), label: "poison"})
+			}
+		}
+	}
+	for _, r := range topo.Routes {
+		label := "route " + r.Name
+		if r.Filter != nil {
+			label += " (filter)"
+		}
+		to := r.To
+		if tp, err := topo.Resolve(to); err == nil {
+			to = tp.Name
+		}
+		for _, t := range r.Topics {
+			from := t
+			if tp, err := topo.Resolve(t); err == nil {
+				from = tp.Name
+			}
+			g.edges = append(g.edges, edge{from: topicID(from), to: topicID(to), label: label})
+			if p := r.PoisonTopicFor(t); p != "" {
+				if tp, err := topo.Resolve(p); err == nil {
+					p = tp.Name
+				}
+				g.edges = append(g.edges, edge{from: topicID(from), to: topicID(p), label: "route " + r.Name + " poison"})
 			}
 		}
 	}
@@ -131,7 +160,7 @@ func writeMermaid(w io.Writer, topo *topology.Topology) error {
 		fmt.Fprintf(&b, "  %s[(\"%s outbox\")]\n", outboxID(o), o)
 	}
 	for _, h := range topo.Handlers {
-		fmt.Fprintf(&b, "  %s([\"%s\"])\n", handlerID(h.Name), h.Name)
+		fmt.Fprintf(&b, "  %s([\"%s%s\"])\n", handlerID(h.Name), h.Name, handlerNote(h))
 	}
 	for _, e := range g.edges {
 		if e.label != "" {
@@ -159,7 +188,7 @@ func writeDot(w io.Writer, topo *topology.Topology) error {
 		fmt.Fprintf(&b, "  %s [label=%q, shape=cylinder];\n", outboxID(o), o+" outbox")
 	}
 	for _, h := range topo.Handlers {
-		fmt.Fprintf(&b, "  %s [label=%q, shape=ellipse];\n", handlerID(h.Name), h.Name)
+		fmt.Fprintf(&b, "  %s [label=%q, shape=ellipse];\n", handlerID(h.Name), h.Name+handlerNote(h))
 	}
 	for _, e := range g.edges {
 		if e.label != "" {
@@ -177,6 +206,14 @@ func writeDot(w io.Writer, topo *topology.Topology) error {
 func topicNote(t *topology.Topic) string {
 	if t.Delivery == topology.Broadcast {
 		return " (broadcast)"
+	}
+	return ""
+}
+
+// handlerNote marks filtered handlers in pictures.
+func handlerNote(h *topology.Handler) string {
+	if h.Filter != nil {
+		return " (filtered)"
 	}
 	return ""
 }

@@ -69,7 +69,7 @@ func newReferenceCommand() *cobra.Command {
 func newExplainCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "explain [FILE|PROFILE]",
-		Short: "Print every transport, topic and handler of a topology (secrets redacted)",
+		Short: "Print every transport, topic, handler and route of a topology (secrets redacted)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src := sourceArg(args)
@@ -107,22 +107,43 @@ func explain(out io.Writer, topo *topology.Topology) error {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Transport, t.Delivery, orDash(t.Outbox), note)
 	}
 
-	fmt.Fprintln(w, "\nHANDLER\tTOPICS\tGROUP\tCONCURRENCY\tTIMEOUT\tRETRY\tPOISON")
+	fmt.Fprintln(w, "\nHANDLER\tTOPICS\tGROUP\tCONCURRENCY\tTIMEOUT\tRETRY\tPOISON\tFILTER")
 	for _, h := range topo.Handlers {
-		poison := make([]string, 0, len(h.Topics))
-		for _, t := range h.Topics {
-			if p := h.PoisonTopicFor(t); p != "" {
-				poison = append(poison, p)
-			}
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", h.Name, strings.Join(h.Topics, ","),
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", h.Name, strings.Join(h.Topics, ","),
 			h.Policy.Group, h.Policy.Concurrency, durationOrNone(h.Policy.Timeout),
-			retrySummary(h.Policy.Retry), orDash(strings.Join(poison, ",")))
+			retrySummary(h.Policy.Retry), poisonTopics(h), filterSummary(h))
+	}
+	if len(topo.Routes) > 0 {
+		fmt.Fprintln(w, "\nROUTE\tFROM\tTO\tCONCURRENCY\tTIMEOUT\tRETRY\tPOISON\tFILTER")
+		for _, r := range topo.Routes {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", r.Name, strings.Join(r.Topics, ","), r.To,
+				r.Policy.Concurrency, durationOrNone(r.Policy.Timeout),
+				retrySummary(r.Policy.Retry), poisonTopics(&r.Handler), filterSummary(&r.Handler))
+		}
 	}
 	if topo.Trace != nil {
 		fmt.Fprintf(w, "\ndelivery log (millrace trace): transport %s\n", topo.Trace.Store)
 	}
 	return w.Flush()
+}
+
+// poisonTopics lists the poison topics of h, or "-".
+func poisonTopics(h *topology.Handler) string {
+	poison := make([]string, 0, len(h.Topics))
+	for _, t := range h.Topics {
+		if p := h.PoisonTopicFor(t); p != "" {
+			poison = append(poison, p)
+		}
+	}
+	return orDash(strings.Join(poison, ","))
+}
+
+// filterSummary prints the filter of h as JSON, or "-" when it has none.
+func filterSummary(h *topology.Handler) string {
+	if h.Filter == nil {
+		return "-"
+	}
+	return h.Filter.String()
 }
 
 // transportSettings prints the settings of t as its kind's package prints them.

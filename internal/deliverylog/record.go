@@ -122,6 +122,8 @@ func result(o router.Outcome) string {
 		return ResultOK
 	case router.OutcomePoison:
 		return ResultPoisoned
+	case router.OutcomeFiltered:
+		return ResultFiltered
 	default:
 		return ResultNacked
 	}

@@ -23,6 +23,9 @@ const (
 	// ResultNacked: the last attempt failed with nowhere to put the message, or the
 	// router was stopping; the message is delivered again.
 	ResultNacked = "nacked"
+	// ResultFiltered: the handler's filter did not match the message, which was acked
+	// without calling the handler.
+	ResultFiltered = "filtered"
 )
 
 // Tree is the causal tree of one correlation id.
@@ -72,7 +75,7 @@ type Copy struct {
 // Outcome is how one delivery of a message to a handler ended.
 type Outcome struct {
 	Handler string `json:"handler"`
-	// Result is ResultOK, ResultPoisoned or ResultNacked.
+	// Result is ResultOK, ResultPoisoned, ResultNacked or ResultFiltered.
 	Result string `json:"result"`
 	// Attempts counts the attempts of the delivery, the first included.
 	Attempts int `json:"attempts"`
@@ -89,6 +92,8 @@ func (o Outcome) String() string {
 		return ResultOK
 	case o.Result == ResultOK:
 		return fmt.Sprintf("ok after %s", plural(o.Attempts-1, "retry", "retries"))
+	case o.Result == ResultFiltered:
+		return "filtered (its filter did not match; not called)"
 	}
 	s := fmt.Sprintf("%s after %s", o.Result, plural(o.Attempts, "attempt", "attempts"))
 	if o.Reason != "" {

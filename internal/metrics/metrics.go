@@ -84,6 +84,7 @@ type Metrics struct {
 	inFlight        *prometheus.GaugeVec
 	retries         *prometheus.CounterVec
 	poisoned        *prometheus.CounterVec
+	filtered        *prometheus.CounterVec
 	deliveries      *prometheus.CounterVec
 	endToEnd        *prometheus.HistogramVec
 
@@ -122,9 +123,13 @@ func New(cfg Config) (*Metrics, error) {
 			Namespace: ns, Name: "messages_poisoned_total",
 			Help: "Messages published to a poison topic, by handler and the topic they came from.",
 		}, handlerLabels),
+		filtered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Name: "messages_filtered_total",
+			Help: "Messages a handler's or route's filter did not match, acked without calling it, by handler.",
+		}, []string{"handler"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Name: "handler_deliveries_total",
-			Help: "Deliveries finished, by handler, topic and outcome (ok, poison, nack).",
+			Help: "Deliveries finished, by handler, topic and outcome (ok, filtered, poison, nack).",
 		}, []string{"handler", "topic", "outcome"}),
 		endToEnd: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: ns, Name: "end_to_end_latency_seconds",
@@ -151,7 +156,7 @@ func New(cfg Config) (*Metrics, error) {
 	}
 	var errs []error
 	for _, c := range []prometheus.Collector{
-		m.handlerDuration, m.inFlight, m.retries, m.poisoned, m.deliveries, m.endToEnd,
+		m.handlerDuration, m.inFlight, m.retries, m.poisoned, m.filtered, m.deliveries, m.endToEnd,
 		m.outboxBacklog, m.outboxLag, m.outboxRelayed, m.outboxFailures,
 	} {
 		if err := cfg.Registry.Register(c); err != nil {
@@ -218,6 +223,8 @@ func (m *Metrics) StartDelivery(ctx context.Context, reg router.Registration, ms
 		switch o {
 		case router.OutcomePoison:
 			m.poisoned.WithLabelValues(reg.Handler, reg.Topic).Inc()
+		case router.OutcomeFiltered:
+			m.filtered.WithLabelValues(reg.Handler).Inc()
 		case router.OutcomeOK:
 			if t, ok := eventTime(msg); ok {
 				m.endToEnd.WithLabelValues(reg.Handler, reg.Topic).Observe(m.now().Sub(t).Seconds())

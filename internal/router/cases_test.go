@@ -65,6 +65,8 @@ type suiteCase struct {
 	run  func(t *testing.T, h harness)
 	// crossProcess cases need a broker that two processes share.
 	crossProcess bool
+	// routed cases need the topology-routed bus (topics on two transports).
+	routed bool
 	// publishesWhileHandling cases publish (an event or a poisoned message) to the
 	// transport while one of its messages is being handled.
 	publishesWhileHandling bool
@@ -79,6 +81,9 @@ var suiteCases = []suiteCase{
 	{name: "poison-kept-without-reader", run: testPoisonKeptWithoutReader, publishesWhileHandling: true},
 	{name: "kept-for-a-consumer-not-started", run: testKeptForConsumerNotStarted, crossProcess: true},
 	{name: "correlation-two-deep", run: testCorrelationTwoDeep, publishesWhileHandling: true},
+	{name: "filter", run: testFilter},
+	{name: "route-across-transports", run: testRouteAcrossTransports, routed: true},
+	{name: "route-survives-restart", run: testRouteSurvivesRestart, routed: true, crossProcess: true, publishesWhileHandling: true},
 }
 
 // assertPoisoned checks the poison metadata of m.

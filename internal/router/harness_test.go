@@ -43,10 +43,16 @@ func suffix(t *testing.T) string {
 // Retries are fast: 3 attempts, 10ms growing to 40ms.
 func (h harness) parse(t *testing.T, s, body string) *topology.Topology {
 	t.Helper()
+	return h.parseWith(t, s, "", body)
+}
+
+// parseWith is parse with more transports (YAML lines under transports) beside "tr".
+func (h harness) parseWith(t *testing.T, s, transports, body string) *topology.Topology {
+	t.Helper()
 	src := strings.NewReplacer("{tr}", h.transport(t), "{s}", s).Replace(`version: 1
 transports:
   tr: {tr}
-defaults:
+` + transports + `defaults:
   retry: {max_attempts: 3, initial_interval: 10ms, max_interval: 40ms, multiplier: 2}
   poison: {topic: "{topic}.poison"}
 ` + body)

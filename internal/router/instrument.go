@@ -35,6 +35,9 @@ const (
 	// OutcomePoison: the last attempt failed and the message goes to the poison topic,
 	// then is acked.
 	OutcomePoison Outcome = "poison"
+	// OutcomeFiltered: the handler's filter did not match the message, which is acked
+	// without calling the handler (deliveries only).
+	OutcomeFiltered Outcome = "filtered"
 	// OutcomeNack: the last attempt failed with no poison topic to take the message, the
 	// router is stopping, or publishing to the poison topic failed: the message is
 	// nacked and delivered again.
@@ -46,8 +49,8 @@ const (
 type Instrument interface {
 	// StartDelivery is called when a message reaches a registration, after the
 	// correlation middleware and before the poison queue and retries. The delivery
-	// runs with the returned context; end is called once with its outcome (ok, poison
-	// or nack).
+	// runs with the returned context; end is called once with its outcome (ok,
+	// filtered, poison or nack).
 	StartDelivery(ctx context.Context, reg Registration, msg *message.Message) (context.Context, func(Outcome))
 	// StartAttempt is called before each attempt, numbered from 1. The attempt runs
 	// with the returned context; end is called once with its outcome and error (nil
@@ -67,9 +70,11 @@ type WatermillInstrument interface {
 // deliveryKey is the context key of the state of a delivery.
 type deliveryKey struct{}
 
-// delivery records the outcome of the last attempt of a delivery.
+// delivery records the outcome of the last attempt of a delivery, or that the
+// handler's filter passed the message by.
 type delivery struct {
-	last Outcome
+	last     Outcome
+	filtered bool
 }
 
 // observeDelivery starts the instruments' deliveries around the poison queue and
@@ -89,6 +94,8 @@ func observeDelivery(reg Registration, instruments []Instrument) message.Handler
 			switch {
 			case err != nil:
 				outcome = OutcomeNack
+			case st.filtered:
+				outcome = OutcomeFiltered
 			case st.last != "" && st.last != OutcomeOK:
 				// The poison queue took the failed message and acked it.
 				outcome = OutcomePoison

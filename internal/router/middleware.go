@@ -121,6 +121,9 @@ func chain(h *topology.Handler, reg Registration, pub message.Publisher, instrum
 	if len(instruments) > 0 {
 		ms = append(ms, observeDelivery(reg, instruments))
 	}
+	if h.Filter != nil {
+		ms = append(ms, filter(h.Filter))
+	}
 	if reg.PoisonTopic != "" {
 		pm, err := poisonMiddleware(pub, reg, logger)
 		if err != nil {

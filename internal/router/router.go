@@ -50,6 +50,9 @@ type Config struct {
 	// Handlers are the handlers this binary runs. Each needs a topology entry of the
 	// same name; topology entries without a handler here are run by other binaries.
 	Handlers []Handler
+	// Routes names the routes of the topology this router runs (AllRoutes names all of
+	// them); the others are run by other processes.
+	Routes []string
 	// Instruments observe every delivery and attempt, in this order (optional): the
 	// metrics and tracing packages provide them.
 	Instruments []Instrument
@@ -87,11 +90,19 @@ func (c Config) Validate() error {
 		}
 		seen[name] = true
 		if c.Topology != nil && declared(c.Topology, name) == nil {
-			file := c.Topology.File
-			if file == "" {
-				file = "the topology"
+			errs = append(errs, fmt.Errorf("handler %q is registered in code but %s has no handlers entry for it", name, topologyName(c.Topology)))
+		}
+	}
+	for _, name := range c.Routes {
+		if seen[name] {
+			errs = append(errs, fmt.Errorf("route %q given twice, or also registered as a handler", name))
+			continue
+		}
+		seen[name] = true
+		if c.Topology != nil {
+			if _, ok := c.Topology.Route(name); !ok {
+				errs = append(errs, fmt.Errorf("route %q is not in the routes of %s", name, topologyName(c.Topology)))
 			}
-			errs = append(errs, fmt.Errorf("handler %q is registered in code but %s has no handlers entry for it", name, file))
 		}
 	}
 	for i, in := range c.Instruments {
@@ -100,6 +111,14 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// topologyName names topo in errors.
+func topologyName(topo *topology.Topology) string {
+	if topo.File == "" {
+		return "the topology"
+	}
+	return topo.File
 }
 
 // declared returns the topology entry of the handler named name, or nil.
@@ -155,13 +174,28 @@ func New(cfg Config) (*Router, error) {
 	for _, h := range cfg.Handlers {
 		registered[h.Name()] = h
 	}
-	subscribers := map[string]message.Subscriber{}
+	type consumer struct {
+		h  Handler
+		th *topology.Handler
+	}
+	var consumers []consumer
 	for _, th := range cfg.Topology.Handlers {
 		h, ok := registered[th.Name]
 		if !ok {
 			cfg.Logger.Debug("handler not run by this binary", "handler", th.Name, "topic", th.Pattern)
 			continue
 		}
+		consumers = append(consumers, consumer{h, th})
+	}
+	for _, name := range cfg.Routes {
+		tr, _ := cfg.Topology.Route(name)
+		fw := &forwarder{route: tr, pub: cfg.Bus.Publisher()}
+		registered[name] = fw
+		consumers = append(consumers, consumer{fw, &tr.Handler})
+	}
+	subscribers := map[string]message.Subscriber{}
+	for _, c := range consumers {
+		h, th := c.h, c.th
 		group := th.Policy.Group
 		if group == "" {
 			group = th.Name
@@ -196,7 +230,7 @@ const PoisonStoreGroup = "poison-store"
 // that has not started yet (a RabbitMQ fanout exchange with no queue bound drops what
 // it receives; so does the in-memory broker for a group without a queue):
 //
-//   - the shared topics of every handler of the topology, including the handlers other
+//   - the shared topics of every handler and route of the topology, including those other
 //     binaries run, on transports that outlive the process (not in-process ones, whose
 //     queues would only grow when their consumer lives elsewhere);
 //   - the shared topics of the handlers this binary runs, on every transport;
@@ -205,7 +239,11 @@ const PoisonStoreGroup = "poison-store"
 // Broadcast topics are left out: each instance gets its own subscription.
 func subscriptions(topo *topology.Topology, registered map[string]Handler) map[string][]string {
 	out := make(map[string][]string)
-	for _, th := range topo.Handlers {
+	entries := slices.Clone(topo.Handlers)
+	for _, r := range topo.Routes {
+		entries = append(entries, &r.Handler)
+	}
+	for _, th := range entries {
 		_, runsHere := registered[th.Name]
 		for _, topic := range th.Topics {
 			if p := th.PoisonTopicFor(topic); p != "" {
