@@ -461,6 +461,9 @@ func scalar(n *yaml.Node) (kind opKind, s string, f float64, b bool) {
 		return opString, n.Value, 0, false
 	}
 	tag := n.ShortTag()
+	if n.Style&yaml.TaggedStyle != 0 && tag == "!!str" {
+		return opString, n.Value, 0, false
+	}
 	if jsonNumberRE.MatchString(n.Value) && (tag == "!!int" || tag == "!!float" || tag == "!!str") {
 		v, err := strconv.ParseFloat(n.Value, 64)
 		if err != nil || math.IsInf(v, 0) {

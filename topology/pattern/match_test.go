@@ -202,6 +202,8 @@ var matchCases = []matchCase{
 	// YAML
 	{name: "yaml pattern", pattern: "type: [Order Created]\ndata:\n  total: [300]\n  tags: [vip]\n", want: true},
 	{name: "yaml quoted number is a string", pattern: "data:\n  total: ['300']\n", want: false},
+	{name: "yaml tagged string", pattern: "data:\n  numstr: [!!str 150]\n", want: true},
+	{name: "yaml scalars", pattern: "data:\n  flag: [yes, true]\n  total: [0x12c]\n  none: [~]\n", want: true},
 }
 
 func (c matchCase) event() *pattern.Event {
