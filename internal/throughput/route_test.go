@@ -1,0 +1,181 @@
+package throughput
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/millrace/millrace/internal/bus"
+	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/router"
+	"github.com/millrace/millrace/topology"
+)
+
+// benchFilter matches every event the benchmarks publish, by attributes only.
+const benchFilter = `{source: [millrace/throughput], type: [{prefix: "bench.tick"}]}`
+
+// benchRouteFilter matches every event the benchmarks publish, naming one attribute and
+// one field of the payload.
+const benchRouteFilter = `{type: [{prefix: "bench.tick"}], data: {text: [tick]}}`
+
+// BenchmarkRoute measures what content-based routing costs, on each transport, against
+// the whole millrace stack with a plain handler (path "plain"):
+//
+//   - "filtered": the handler has an attribute filter that matches every event;
+//   - "routed": a route with a filter matching every event (one attribute, one payload
+//     field) forwards each event to a second topic of the same transport, where the
+//     plain handler consumes it;
+//   - "routed-to-memory" (transports other than memory): the same route forwards to a
+//     topic of the in-memory transport instead.
+//
+// Every path handles the same number of messages; ratio-* compare each path with plain.
+func BenchmarkRoute(b *testing.B) {
+	for _, r := range routes {
+		b.Run(r.name, func(b *testing.B) {
+			transportYAML := r.yaml(b)
+			paths := []path{
+				{"plain", func(topic string) runner {
+					return newStack(b, benchTopology(b, transportYAML, topic), topic)
+				}},
+				{"filtered", func(topic string) runner {
+					return newStack(b, filteredTopology(b, transportYAML, topic), topic)
+				}},
+				{"routed", func(topic string) runner {
+					return newRoutedStack(b, routedTopology(b, transportYAML, topic, false), topic)
+				}},
+			}
+			if r.name != "memory" {
+				paths = append(paths, path{"routed-to-memory", func(topic string) runner {
+					return newRoutedStack(b, routedTopology(b, transportYAML, topic, true), topic)
+				}})
+			}
+			b.ResetTimer()
+			rates := make(map[string][]float64, len(paths))
+			for round := range rounds {
+				for i := range paths {
+					p := paths[(round+i)%len(paths)]
+					rates[p.name] = append(rates[p.name], measure(b, p.build))
+				}
+			}
+			b.StopTimer()
+			for _, p := range paths {
+				b.ReportMetric(median(rates[p.name]), p.name+"-msgs/s")
+			}
+			b.ReportMetric(medianRatio(rates["filtered"], rates["plain"]), "ratio-filtered")
+			b.ReportMetric(medianRatio(rates["routed"], rates["plain"]), "ratio-routed")
+			if rm, ok := rates["routed-to-memory"]; ok {
+				b.ReportMetric(medianRatio(rm, rates["plain"]), "ratio-routed-to-memory")
+			}
+		})
+	}
+}
+
+// filteredTopology is benchTopology with benchFilter on the handler bench-consumer.
+func filteredTopology(tb testing.TB, transportYAML, topic string) *topology.Topology {
+	tb.Helper()
+	return parseBench(tb, fmt.Sprintf(`version: 1
+transports:
+  t: %s
+topics:
+  bench.*: {transport: t}
+defaults:
+  retry: {max_attempts: 3, initial_interval: 10ms, max_interval: 100ms}
+  timeout: 30s
+handlers:
+  bench-consumer: {topic: %s, filter: %s}
+`, transportYAML, topic, benchFilter))
+}
+
+// routedTopology returns a topology whose route bench-route forwards what topic carries,
+// through benchRouteFilter, to routedTo(topic, toMemory), which the handler
+// bench-consumer consumes. The destination is on the transport "t", or with toMemory on
+// the in-memory transport "mem".
+func routedTopology(tb testing.TB, transportYAML, topic string, toMemory bool) *topology.Topology {
+	tb.Helper()
+	to := routedTo(topic, toMemory)
+	return parseBench(tb, fmt.Sprintf(`version: 1
+transports:
+  t: %s
+  mem: {kind: gochannel}
+topics:
+  bench.*: {transport: t}
+  benchmem.*: {transport: mem}
+defaults:
+  retry: {max_attempts: 3, initial_interval: 10ms, max_interval: 100ms}
+  timeout: 30s
+routes:
+  bench-route: {from: %s, filter: %s, to: %s}
+handlers:
+  bench-consumer: {topic: %s}
+`, transportYAML, topic, benchRouteFilter, to, to))
+}
+
+// routedTo is the topic the route of routedTopology forwards topic to.
+func routedTo(topic string, toMemory bool) string {
+	if toMemory {
+		return "benchmem." + strings.TrimPrefix(topic, "bench.")
+	}
+	return topic + "-routed"
+}
+
+// parseBench parses the topology src.
+func parseBench(tb testing.TB, src string) *topology.Topology {
+	tb.Helper()
+	topo, err := topology.Parse("bench.yaml", []byte(src))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return topo
+}
+
+// newRoutedStack is newStack with the routes of topo run by the same router as the
+// handler: events are published to topic, and the handler bench-consumer counts them
+// on the topic the route forwards them to.
+func newRoutedStack(b *testing.B, topo *topology.Topology, topic string) runner {
+	b.Helper()
+	bs, err := bus.Open(topo, bus.Options{Instance: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	events, err := event.NewPublisher(bs.Publisher(), event.PublisherConfig{
+		Source: "millrace/throughput",
+		Topic:  func(event.Event) string { return topic },
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	received := new(atomic.Int64)
+	h := event.NewHandler("bench-consumer", func(ctx context.Context, t *Tick) error {
+		received.Add(1)
+		return nil
+	})
+	rt, err := router.New(router.Config{
+		Topology: topo,
+		Bus:      bs,
+		Logger:   slog.New(slog.DiscardHandler),
+		Handlers: []router.Handler{h},
+		Routes:   router.AllRoutes(topo),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = rt.Run(ctx) }()
+	<-rt.Running()
+	return runner{
+		publish: func(i int) error {
+			return events.Publish(context.Background(), Tick{N: i, Text: "tick"})
+		},
+		received: received,
+		close: func() {
+			cancel()
+			<-done
+			_ = rt.Close()
+			_ = bs.Close()
+		},
+	}
+}
