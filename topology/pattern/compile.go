@@ -300,6 +300,10 @@ func (c *compiler) object(n *yaml.Node, path string, lv level, depth int) *objec
 		}
 		key := kn.Value
 		fp := join(path, key)
+		if kn.ShortTag() == "!!merge" {
+			c.add(kn, path, "YAML merge keys (<<) are not supported in patterns: write the fields out, or alias whole values")
+			continue
+		}
 		if seen[key] {
 			c.add(kn, fp, "field named twice")
 			continue

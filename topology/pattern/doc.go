@@ -73,12 +73,14 @@
 //     attribute, since attributes are strings).
 //   - The payload is parsed leniently for speed: valid JSON is read exactly, and
 //     invalid JSON that the parser cannot read has no fields, but some malformed
-//     payloads (such as a string with a raw control character) are still read.
+//     payloads (such as a string with a raw control character) are still read, and a
+//     payload nested more than 300 levels deep has no fields.
 //   - Duplicate keys in a payload object: the first one counts.
 //   - An unpaired UTF-16 surrogate escape in a payload string (such as "\ud800") is
 //     read as its six characters rather than as U+FFFD.
 //   - anything-but also takes a list under prefix and suffix (EventBridge takes a
 //     list only under equals-ignore-case and wildcard).
 //   - Patterns are read as YAML (JSON is YAML), so a YAML pattern may use anchors and
-//     aliases; a pattern expanding to more than a fixed number of nodes is refused.
+//     aliases (not merge keys); a pattern expanding to more than a fixed number of
+//     nodes is refused.
 package pattern

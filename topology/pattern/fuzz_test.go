@@ -50,7 +50,7 @@ func FuzzParse(f *testing.F) {
 		if len(probs) > 0 {
 			t.Fatalf("Parse(String() = %s): %v", s, probs)
 		}
-		if q.String() != s {
+		if q.String() != s || !q.Equal(p) {
 			t.Fatalf("round trip changed the pattern: %s then %s", s, q.String())
 		}
 		if q.UsesData() != p.UsesData() || strings.Join(q.Fields(), ",") != strings.Join(p.Fields(), ",") {

@@ -53,6 +53,7 @@ var invalidCases = []invalidCase{
 	{name: "every problem reported", pattern: "type: x\ndata:\n  a: []\n  b: [{exists: 1}]\n  $or: [{c: [1]}]\n", want: []string{"1:7 type", "3:6 data.a", "4:16 data.b", "5:8 data.$or"}, msg: "list"},
 	{name: "problems inside or branches", pattern: "$or:\n  - type: x\n  - data:\n      n: [{numeric: [\"<\", 1, \"<\", 2]}]\n", want: []string{"2:11 type", "4:30 data.n"}, msg: "list"},
 	{name: "not finite", pattern: "data:\n  n: [.inf]\n", want: []string{"2:7 data.n"}, msg: "finite"},
+	{name: "merge key", pattern: "base: &b {status: [\"a\"]}\ndata:\n  <<: *b\n", want: []string{"1:7 base", "3:3 data"}, msg: "no fields"},
 	{name: "syntax error", pattern: "type: [\"a\"\nsource: [\"b\"]\n", want: []string{"1:1 "}, msg: "invalid"},
 }
 

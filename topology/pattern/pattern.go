@@ -33,6 +33,10 @@ type Pattern struct {
 	fields   []string
 }
 
+// Equal reports whether p and q are the same pattern, written alike up to the order
+// of keys and the form of numbers and CIDR blocks (their String is the same).
+func (p *Pattern) Equal(q *Pattern) bool { return p.String() == q.String() }
+
 // UsesData reports whether the pattern names a field of the payload anywhere
 // (including inside $or), that is whether matching it may parse an Event's Data.
 func (p *Pattern) UsesData() bool { return p.usesData }
