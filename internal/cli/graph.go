@@ -163,9 +163,14 @@ func writeMermaid(w io.Writer, topo *topology.Topology) error {
 		fmt.Fprintf(&b, "  %s([\"%s%s\"])\n", handlerID(h.Name), h.Name, handlerNote(h))
 	}
 	for _, e := range g.edges {
-		if e.label != "" {
+		switch {
+		case strings.Contains(e.label, "--"):
+			// Unquoted, "--" in a label (a route named a--x) would end the label or
+			// start an arrow; quoted text is read whole.
+			fmt.Fprintf(&b, "  %s -- \"%s\" --> %s\n", e.from, e.label, e.to)
+		case e.label != "":
 			fmt.Fprintf(&b, "  %s -- %s --> %s\n", e.from, e.label, e.to)
-		} else {
+		default:
 			fmt.Fprintf(&b, "  %s --> %s\n", e.from, e.to)
 		}
 	}

@@ -106,3 +106,49 @@ func TestMisspelledProfileSuggestsOne(t *testing.T) {
 		t.Errorf("a name close to no profile got a suggestion:\n%s", stderr)
 	}
 }
+
+// TestExplainFiltersAndRoutes: a handler's filter prints as JSON in its row, and each
+// route has a row of the ROUTE table with the topics it consumes, the topic it forwards
+// to and its filter.
+func TestExplainFiltersAndRoutes(t *testing.T) {
+	file := writeFile(t, "orders.yaml", rulesTopology)
+	code, stdout, stderr := runCLI(t, "topology", "explain", file)
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	rows := map[string][]string{}
+	for _, line := range strings.Split(stdout, "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			rows[f[0]] = f
+		}
+	}
+	filtered := rows["order-processor"]
+	if len(filtered) == 0 || filtered[len(filtered)-1] != `Completed"]}` ||
+		!strings.Contains(strings.Join(filtered, " "), `{"source":["orders"],"type":["Order Created","Order Completed"]}`) {
+		t.Errorf("order-processor row %q lacks its filter as JSON at the end:\n%s", filtered, stdout)
+	}
+	if r := rows["reviewer"]; len(r) == 0 || r[len(r)-1] != "-" {
+		t.Errorf("reviewer row %q: want - for no filter:\n%s", r, stdout)
+	}
+	header := rows["ROUTE"]
+	if strings.Join(header, " ") != "ROUTE FROM TO CONCURRENCY TIMEOUT RETRY POISON FILTER" {
+		t.Fatalf("ROUTE header = %q:\n%s", header, stdout)
+	}
+	route := rows["big-orders"]
+	if len(route) < 3 || route[1] != "orders.created,orders.completed" || route[2] != "review.big-orders" ||
+		route[len(route)-1] != `{"data":{"order":{"total":[{"numeric":[">",1000]}]}}}` {
+		t.Errorf("big-orders row = %q, want from, to and filter:\n%s", route, stdout)
+	}
+	if strings.Index(stdout, "\nROUTE") < strings.Index(stdout, "\nHANDLER") {
+		t.Errorf("the ROUTE table comes before the HANDLER table:\n%s", stdout)
+	}
+	if strings.Count(stdout, "\nbig-orders ") != 1 {
+		t.Errorf("the route is listed more than once (as a handler too?):\n%s", stdout)
+	}
+
+	// A topology without routes has no ROUTE table.
+	_, stdout, _ = runCLI(t, "topology", "explain", "local")
+	if strings.Contains(stdout, "ROUTE") {
+		t.Errorf("a topology without routes prints a ROUTE table:\n%s", stdout)
+	}
+}
