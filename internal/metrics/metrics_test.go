@@ -13,12 +13,14 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
 	"github.com/millrace/millrace/internal/bus"
 	"github.com/millrace/millrace/internal/event"
+	"github.com/millrace/millrace/internal/metadata"
 	"github.com/millrace/millrace/internal/metrics"
 	"github.com/millrace/millrace/internal/router"
 	"github.com/millrace/millrace/internal/router/routertest"
@@ -212,5 +214,71 @@ func TestNewRejectsRegisteredTwice(t *testing.T) {
 	if _, err := metrics.New(metrics.Config{Registry: m.Registry()}); err == nil ||
 		!strings.Contains(err.Error(), "register") {
 		t.Errorf("second New on one registry: err = %v, want a registration error", err)
+	}
+}
+
+// gathered reads the registry's metrics as a scrape would.
+func gathered(t *testing.T, m *metrics.Metrics) map[string]*dto.MetricFamily {
+	t.Helper()
+	list, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fams := make(map[string]*dto.MetricFamily, len(list))
+	for _, f := range list {
+		fams[f.GetName()] = f
+	}
+	return fams
+}
+
+// TestFilteredDelivery: a delivery that a handler's filter passes by counts in
+// millrace_messages_filtered_total by handler, and as a delivery with outcome filtered,
+// not as a poisoned message nor in the end-to-end latency.
+func TestFilteredDelivery(t *testing.T) {
+	published := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	m, err := metrics.New(metrics.Config{Registry: prometheus.NewRegistry(), Now: func() time.Time { return published.Add(time.Second) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := router.Registration{Handler: "order-processor", Topic: "orders.created", PoisonTopic: "orders.created.poison", MaxAttempts: 3}
+	deliver := func(o router.Outcome) {
+		msg := message.NewMessage("id-"+suffix(t), []byte(`{"total": 5}`))
+		msg.Metadata.Set(metadata.KeyTime, published.Format(time.RFC3339Nano))
+		_, end := m.StartDelivery(context.Background(), reg, msg)
+		end(o)
+	}
+	deliver(router.OutcomeFiltered)
+	deliver(router.OutcomeFiltered)
+
+	fams := gathered(t, m)
+	if got := counter(fams, "millrace_messages_filtered_total", map[string]string{"handler": "order-processor"}); got != 2 {
+		t.Errorf("millrace_messages_filtered_total{handler=order-processor} = %v, want 2", got)
+	}
+	if f := find(fams, "millrace_messages_filtered_total", map[string]string{"handler": "order-processor"}); f != nil && len(f.GetLabel()) != 1 {
+		t.Errorf("millrace_messages_filtered_total has labels %v, want handler only", f.GetLabel())
+	}
+	deliveries := map[string]string{"handler": "order-processor", "topic": "orders.created", "outcome": "filtered"}
+	if got := counter(fams, "millrace_handler_deliveries_total", deliveries); got != 2 {
+		t.Errorf("millrace_handler_deliveries_total%v = %v, want 2", deliveries, got)
+	}
+	if got := counter(fams, "millrace_messages_poisoned_total", nil); got != -1 {
+		t.Errorf("millrace_messages_poisoned_total = %v after filtered deliveries only, want no series", got)
+	}
+	if n := histogramCount(fams, "millrace_end_to_end_latency_seconds", nil); n != 0 {
+		t.Errorf("millrace_end_to_end_latency_seconds has %d observations, want none for filtered deliveries", n)
+	}
+	labels := map[string]string{"handler": "order-processor", "topic": "orders.created"}
+	if g := find(fams, "millrace_handler_in_flight", labels); g == nil || g.GetGauge().GetValue() != 0 {
+		t.Errorf("millrace_handler_in_flight%v = %v, want 0 after the deliveries", labels, g)
+	}
+
+	// A poisoned delivery still counts as poisoned, not filtered.
+	deliver(router.OutcomePoison)
+	fams = gathered(t, m)
+	if got := counter(fams, "millrace_messages_poisoned_total", labels); got != 1 {
+		t.Errorf("millrace_messages_poisoned_total%v = %v, want 1", labels, got)
+	}
+	if got := counter(fams, "millrace_messages_filtered_total", map[string]string{"handler": "order-processor"}); got != 2 {
+		t.Errorf("millrace_messages_filtered_total after a poisoned delivery = %v, want still 2", got)
 	}
 }
