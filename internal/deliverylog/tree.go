@@ -85,7 +85,8 @@ type Outcome struct {
 }
 
 // String describes the outcome: "ok", "ok after 2 retries", "poisoned after 5 attempts:
-// smtp: connection refused".
+// smtp: connection refused", or for a filtered delivery "filtered (its filter did not
+// match; not called)".
 func (o Outcome) String() string {
 	switch {
 	case o.Result == ResultOK && o.Attempts <= 1:
