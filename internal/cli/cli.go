@@ -121,6 +121,7 @@ The environment variable ` + config.EnvTopology + ` gives the default (else "` +
 	root.AddCommand(newNewCommand())
 	root.AddCommand(newTraceCommand())
 	root.AddCommand(newRulesCommand())
+	root.AddCommand(newRoutesCommand(o.connect))
 	return root
 }
 
