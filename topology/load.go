@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/millrace/millrace/topology/pattern"
 )
 
 // Load reads and validates the topology file at path, expanding ${VAR} references from
@@ -127,24 +128,12 @@ func kindName(n *yaml.Node) string {
 	}
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
-
 // load parses data and fills l.t; problems go to l.errs.
 func (l *loader) load(data []byte) *Topology {
 	root, err := decode(data)
 	if err != nil {
-		line, msg := 1, strings.TrimPrefix(err.Error(), "yaml: ")
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-			msg = err.Error()[len(m[0]):]
-			if n, convErr := strconv.Atoi(m[1]); convErr == nil && n >= 1 {
-				line = n
-				if isParserProblem(msg) {
-					// yaml.v3 reports parser (not scanner) problems with 0-based lines.
-					line++
-				}
-			}
-		}
-		l.addf(Pos{Line: line, Col: 1}, "", "invalid YAML: %s", msg)
+		pr := pattern.SyntaxProblem(err)
+		l.addf(Pos{Line: pr.Line, Col: 1}, "", "invalid YAML: %s", pr.Msg)
 		return nil
 	}
 	if root == nil {
@@ -199,15 +188,6 @@ func (l *loader) load(data []byte) *Topology {
 	}
 	l.t.index = l.idx
 	return l.t
-}
-
-// isParserProblem reports whether a yaml.v3 message comes from its parser, whose line
-// numbers are 0-based, rather than its scanner.
-func isParserProblem(msg string) bool {
-	return strings.HasPrefix(msg, "did not find expected") ||
-		strings.HasPrefix(msg, "found undefined tag handle") ||
-		strings.HasPrefix(msg, "found duplicate %") ||
-		strings.HasPrefix(msg, "found incompatible YAML document")
 }
 
 // decode parses the YAML into a node tree. A file with only comments gives a nil node.

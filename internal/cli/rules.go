@@ -56,6 +56,9 @@ Exit status: 0 on a match, 1 on no match, 2 when the pattern or the event is inv
 			if eventArg == "" {
 				return errors.New("--event is required")
 			}
+			if patternArg != "" && tf.topology != "" {
+				return errors.New("--topology names where --handler or --route look for their filter; --pattern needs none")
+			}
 			stderr := cmd.ErrOrStderr()
 			var p *pattern.Pattern
 			if patternArg != "" {

@@ -26,8 +26,8 @@ delivery log the services record when the topology names a trace store:
   trace: {store: <sql transport>}
 
 Each message is shown with its type, topic, transport and publish time, each handler
-outcome under it (ok, ok after N retries, poisoned or nacked with the reason), and the
-messages a handler published under that handler's outcome:
+outcome under it (ok, ok after N retries, filtered, poisoned or nacked with the
+reason), and the messages a handler published under that handler's outcome:
 
   users.registered v1 (topic users.registered via rabbit) 12:00:01.123
     └ send-verification-email: ok after 2 retries

@@ -21,13 +21,11 @@ import (
 func Parse(data []byte) (*Pattern, []Problem) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(jsonSurrogates(data), &doc); err != nil {
-		line, col := 1, 1
-		msg := err.Error()
-		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-			line, _ = strconv.Atoi(m[1])
-		}
-		msg = strings.TrimPrefix(msg, "yaml: ")
-		return nil, []Problem{{Line: line, Col: col, Msg: "invalid JSON or YAML: " + msg}}
+		pr := SyntaxProblem(err)
+		// A problem found at the end of the text is on its last line.
+		pr.Line = min(pr.Line, bytes.Count(data, []byte("\n"))+1)
+		pr.Msg = "invalid JSON or YAML: " + pr.Msg
+		return nil, []Problem{pr}
 	}
 	if len(bytes.TrimSpace(data)) == 0 || len(doc.Content) == 0 {
 		return nil, []Problem{{Line: 1, Col: 1, Msg: "empty pattern: a pattern is an object naming at least one field"}}
@@ -35,7 +33,37 @@ func Parse(data []byte) (*Pattern, []Problem) {
 	return FromNode(&doc)
 }
 
-var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): `)
+
+// SyntaxProblem turns a syntax error of gopkg.in/yaml.v3 into a Problem at the line it
+// names (column 1: yaml.v3 gives none), its message without the "yaml: line N:"
+// prefix. yaml.v3 numbers the lines of its parser's problems from 0 and those of its
+// scanner from 1; the Problem's line is 1-based either way.
+func SyntaxProblem(err error) Problem {
+	text := err.Error()
+	pr := Problem{Line: 1, Col: 1, Msg: strings.TrimPrefix(text, "yaml: ")}
+	m := yamlLineRE.FindStringSubmatch(text)
+	if m == nil {
+		return pr
+	}
+	pr.Msg = text[len(m[0]):]
+	if n, convErr := strconv.Atoi(m[1]); convErr == nil && n >= 0 {
+		if isParserProblem(pr.Msg) {
+			n++
+		}
+		pr.Line = max(n, 1)
+	}
+	return pr
+}
+
+// isParserProblem reports whether a yaml.v3 message comes from its parser, whose line
+// numbers are 0-based, rather than its scanner.
+func isParserProblem(msg string) bool {
+	return strings.HasPrefix(msg, "did not find expected") ||
+		strings.HasPrefix(msg, "found undefined tag handle") ||
+		strings.HasPrefix(msg, "found duplicate %") ||
+		strings.HasPrefix(msg, "found incompatible YAML document")
+}
 
 // jsonSurrogates rewrites the UTF-16 surrogate pairs JSON escapes characters beyond
 // U+FFFF with (\ud83d\ude00) inside double-quoted strings as the \UXXXXXXXX escapes

@@ -54,7 +54,7 @@ var invalidCases = []invalidCase{
 	{name: "problems inside or branches", pattern: "$or:\n  - type: x\n  - data:\n      n: [{numeric: [\"<\", 1, \"<\", 2]}]\n", want: []string{"2:11 type", "4:30 data.n"}, msg: "list"},
 	{name: "not finite", pattern: "data:\n  n: [.inf]\n", want: []string{"2:7 data.n"}, msg: "finite"},
 	{name: "merge key", pattern: "base: &b {status: [\"a\"]}\ndata:\n  <<: *b\n", want: []string{"1:7 base", "3:3 data"}, msg: "no fields"},
-	{name: "syntax error", pattern: "type: [\"a\"\nsource: [\"b\"]\n", want: []string{"1:1 "}, msg: "invalid"},
+	{name: "syntax error", pattern: "type: [\"a\"\nsource: [\"b\"]\n", want: []string{"2:1 "}, msg: "invalid"},
 }
 
 // TestInvalid checks that each invalid pattern reports its problems where they are.
