@@ -1,16 +1,10 @@
 package throughput
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync/atomic"
 	"testing"
 
-	"github.com/millrace/millrace/internal/bus"
-	"github.com/millrace/millrace/internal/event"
-	"github.com/millrace/millrace/internal/router"
 	"github.com/millrace/millrace/topology"
 )
 
@@ -28,6 +22,8 @@ const benchRouteFilter = `{type: [{prefix: "bench.tick"}], data: {text: [tick]}}
 //   - "routed": a route with a filter matching every event (one attribute, one payload
 //     field) forwards each event to a second topic of the same transport, where the
 //     plain handler consumes it;
+//   - "routed-c4": the same route with concurrency 4, since a route waits for each
+//     forward to be published (a broker confirm, an insert) before it takes the next;
 //   - "routed-to-memory" (transports other than memory): the same route forwards to a
 //     topic of the in-memory transport instead.
 //
@@ -44,12 +40,15 @@ func BenchmarkRoute(b *testing.B) {
 					return newStack(b, filteredTopology(b, transportYAML, topic), topic)
 				}},
 				{"routed", func(topic string) runner {
-					return newRoutedStack(b, routedTopology(b, transportYAML, topic, false), topic)
+					return newStack(b, routedTopology(b, transportYAML, topic, false, 1), topic)
+				}},
+				{"routed-c4", func(topic string) runner {
+					return newStack(b, routedTopology(b, transportYAML, topic, false, 4), topic)
 				}},
 			}
 			if r.name != "memory" {
 				paths = append(paths, path{"routed-to-memory", func(topic string) runner {
-					return newRoutedStack(b, routedTopology(b, transportYAML, topic, true), topic)
+					return newStack(b, routedTopology(b, transportYAML, topic, true, 1), topic)
 				}})
 			}
 			b.ResetTimer()
@@ -66,6 +65,7 @@ func BenchmarkRoute(b *testing.B) {
 			}
 			b.ReportMetric(medianRatio(rates["filtered"], rates["plain"]), "ratio-filtered")
 			b.ReportMetric(medianRatio(rates["routed"], rates["plain"]), "ratio-routed")
+			b.ReportMetric(medianRatio(rates["routed-c4"], rates["plain"]), "ratio-routed-c4")
 			if rm, ok := rates["routed-to-memory"]; ok {
 				b.ReportMetric(medianRatio(rm, rates["plain"]), "ratio-routed-to-memory")
 			}
@@ -93,7 +93,7 @@ handlers:
 // through benchRouteFilter, to routedTo(topic, toMemory), which the handler
 // bench-consumer consumes. The destination is on the transport "t", or with toMemory on
 // the in-memory transport "mem".
-func routedTopology(tb testing.TB, transportYAML, topic string, toMemory bool) *topology.Topology {
+func routedTopology(tb testing.TB, transportYAML, topic string, toMemory bool, concurrency int) *topology.Topology {
 	tb.Helper()
 	to := routedTo(topic, toMemory)
 	return parseBench(tb, fmt.Sprintf(`version: 1
@@ -107,10 +107,10 @@ defaults:
   retry: {max_attempts: 3, initial_interval: 10ms, max_interval: 100ms}
   timeout: 30s
 routes:
-  bench-route: {from: %s, filter: %s, to: %s}
+  bench-route: {from: %s, filter: %s, to: %s, concurrency: %d}
 handlers:
   bench-consumer: {topic: %s}
-`, transportYAML, topic, benchRouteFilter, to, to))
+`, transportYAML, topic, benchRouteFilter, to, concurrency, to))
 }
 
 // routedTo is the topic the route of routedTopology forwards topic to.
@@ -129,53 +129,4 @@ func parseBench(tb testing.TB, src string) *topology.Topology {
 		tb.Fatal(err)
 	}
 	return topo
-}
-
-// newRoutedStack is newStack with the routes of topo run by the same router as the
-// handler: events are published to topic, and the handler bench-consumer counts them
-// on the topic the route forwards them to.
-func newRoutedStack(b *testing.B, topo *topology.Topology, topic string) runner {
-	b.Helper()
-	bs, err := bus.Open(topo, bus.Options{Instance: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	events, err := event.NewPublisher(bs.Publisher(), event.PublisherConfig{
-		Source: "millrace/throughput",
-		Topic:  func(event.Event) string { return topic },
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	received := new(atomic.Int64)
-	h := event.NewHandler("bench-consumer", func(ctx context.Context, t *Tick) error {
-		received.Add(1)
-		return nil
-	})
-	rt, err := router.New(router.Config{
-		Topology: topo,
-		Bus:      bs,
-		Logger:   slog.New(slog.DiscardHandler),
-		Handlers: []router.Handler{h},
-		Routes:   router.AllRoutes(topo),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = rt.Run(ctx) }()
-	<-rt.Running()
-	return runner{
-		publish: func(i int) error {
-			return events.Publish(context.Background(), Tick{N: i, Text: "tick"})
-		},
-		received: received,
-		close: func() {
-			cancel()
-			<-done
-			_ = rt.Close()
-			_ = bs.Close()
-		},
-	}
 }

@@ -308,7 +308,8 @@ func bareConsumer(b *testing.B, topic string, sub message.Subscriber) (received 
 }
 
 // newStack wires the same transport through millrace: the routed bus, the typed event
-// bus and the router with its full middleware chain.
+// bus and the router with its full middleware chain, running the routes of topo (if
+// any) beside the handler bench-consumer.
 func newStack(b *testing.B, topo *topology.Topology, topic string) runner {
 	b.Helper()
 	bs, err := bus.Open(topo, bus.Options{Instance: "bench"})
@@ -332,6 +333,7 @@ func newStack(b *testing.B, topo *topology.Topology, topic string) runner {
 		Bus:      bs,
 		Logger:   slog.New(slog.DiscardHandler),
 		Handlers: []router.Handler{h},
+		Routes:   router.AllRoutes(topo),
 	})
 	if err != nil {
 		b.Fatal(err)
