@@ -123,3 +123,17 @@ func TestRouteToPatternTopic(t *testing.T) {
 	}
 	var _ *topology.Route = r
 }
+
+// TestFilterIsLiteral checks that ${VAR} inside a filter is not expanded: a pattern is
+// matched as written.
+func TestFilterIsLiteral(t *testing.T) {
+	tp := mustParse(t, withBase(
+		"  a.b: {transport: mem}",
+		"handlers:",
+		`  h: {topic: a.b, filter: {source: ["${SOURCE}"]}}`,
+	), map[string]string{"SOURCE": "orders"})
+	h, _ := tp.Handler("h")
+	if got := h.Filter.String(); !strings.Contains(got, `"${SOURCE}"`) {
+		t.Errorf("filter = %s, want the literal ${SOURCE}", got)
+	}
+}
