@@ -21,6 +21,19 @@ const (
 	KeyCausationID   = "causation_id"
 )
 
+// AttributeKey returns the metadata key that holds the CloudEvents attribute name
+// ("source" is in "ce_source"); the correlationid and causationid extensions are in the
+// flow id keys.
+func AttributeKey(name string) string {
+	switch name {
+	case "correlationid":
+		return KeyCorrelationID
+	case "causationid":
+		return KeyCausationID
+	}
+	return "ce_" + name
+}
+
 // Values of the fixed CloudEvents attributes.
 const (
 	SpecVersion     = "1.0"

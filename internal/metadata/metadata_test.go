@@ -20,3 +20,19 @@ func TestRelease(t *testing.T) {
 		t.Error("Release did not release the message")
 	}
 }
+
+// TestAttributeKey checks where CloudEvents attributes and the flow extensions live.
+func TestAttributeKey(t *testing.T) {
+	for name, want := range map[string]string{
+		"source":        metadata.KeySource,
+		"type":          metadata.KeyType,
+		"id":            metadata.KeyID,
+		"correlationid": metadata.KeyCorrelationID,
+		"causationid":   metadata.KeyCausationID,
+		"tenant":        "ce_tenant",
+	} {
+		if got := metadata.AttributeKey(name); got != want {
+			t.Errorf("AttributeKey(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

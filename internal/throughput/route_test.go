@@ -51,18 +51,7 @@ func BenchmarkRoute(b *testing.B) {
 					return newStack(b, routedTopology(b, transportYAML, topic, true, 1), topic)
 				}})
 			}
-			b.ResetTimer()
-			rates := make(map[string][]float64, len(paths))
-			for round := range rounds {
-				for i := range paths {
-					p := paths[(round+i)%len(paths)]
-					rates[p.name] = append(rates[p.name], measure(b, p.build))
-				}
-			}
-			b.StopTimer()
-			for _, p := range paths {
-				b.ReportMetric(median(rates[p.name]), p.name+"-msgs/s")
-			}
+			rates := runRounds(b, paths)
 			b.ReportMetric(medianRatio(rates["filtered"], rates["plain"]), "ratio-filtered")
 			b.ReportMetric(medianRatio(rates["routed"], rates["plain"]), "ratio-routed")
 			b.ReportMetric(medianRatio(rates["routed-c4"], rates["plain"]), "ratio-routed-c4")

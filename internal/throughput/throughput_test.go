@@ -94,18 +94,7 @@ func BenchmarkStack(b *testing.B) {
 				// millrace's in-memory broker: measured too, as a fourth path.
 				paths = append(paths, path{"gochannel", func(topic string) runner { return newGoChannel(b, topic) }})
 			}
-			b.ResetTimer()
-			rates := make(map[string][]float64, len(paths))
-			for round := range rounds {
-				for i := range paths {
-					p := paths[(round+i)%len(paths)]
-					rates[p.name] = append(rates[p.name], measure(b, p.build))
-				}
-			}
-			b.StopTimer()
-			for _, p := range paths {
-				b.ReportMetric(median(rates[p.name]), p.name+"-msgs/s")
-			}
+			rates := runRounds(b, paths)
 			b.ReportMetric(medianRatio(rates["millrace"], rates["bare"]), "ratio")
 			b.ReportMetric(medianRatio(rates["millrace"], rates["bare+metadata"]), "ratio-same-metadata")
 			b.ReportMetric(medianRatio(rates["bare+metadata"], rates["bare"]), "ratio-metadata-only")
@@ -114,6 +103,24 @@ func BenchmarkStack(b *testing.B) {
 			}
 		})
 	}
+}
+
+// runRounds measures every path once per round, in an order rotated each round, reports
+// the median rate of each path as "<path>-msgs/s" and returns every rate by path.
+func runRounds(b *testing.B, paths []path) map[string][]float64 {
+	b.ResetTimer()
+	rates := make(map[string][]float64, len(paths))
+	for round := range rounds {
+		for i := range paths {
+			p := paths[(round+i)%len(paths)]
+			rates[p.name] = append(rates[p.name], measure(b, p.build))
+		}
+	}
+	b.StopTimer()
+	for _, p := range paths {
+		b.ReportMetric(median(rates[p.name]), p.name+"-msgs/s")
+	}
+	return rates
 }
 
 // medianRatio returns the median over rounds of a[i]/b[i]: each ratio compares two runs

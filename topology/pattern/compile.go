@@ -205,7 +205,7 @@ func compileInto(g *group, o *object, lv level, prefix string, segs []string) {
 			f := &field{path: prefix + e.key, matchers: e.leaf}
 			if lv == levelTop {
 				f.attr = true
-				f.key = attrKey(e.key)
+				f.key = metadata.AttributeKey(e.key)
 				f.isID = e.key == "id"
 			} else {
 				f.segs = appendSeg(segs, e.key)
@@ -232,17 +232,6 @@ func appendSeg(segs []string, s string) []string {
 	copy(out, segs)
 	out[len(segs)] = s
 	return out
-}
-
-// attrKey is the message metadata key holding a CloudEvents attribute.
-func attrKey(name string) string {
-	switch name {
-	case "correlationid":
-		return metadata.KeyCorrelationID
-	case "causationid":
-		return metadata.KeyCausationID
-	}
-	return "ce_" + name
 }
 
 // compiler collects the problems of one pattern.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/millrace/millrace/internal/metadata"
 	"github.com/valyala/fastjson"
 )
 
@@ -149,7 +150,7 @@ func ParseEvent(data []byte) (*Event, error) {
 		if !attrNameRE.MatchString(key) {
 			return nil, fmt.Errorf("%s: %q is not a CloudEvents attribute name (lowercase a-z and 0-9)", pos(keyOff), key)
 		}
-		ev.Metadata[attrKey(key)] = s
+		ev.Metadata[metadata.AttributeKey(key)] = s
 		if key == "id" {
 			ev.ID = s
 		}

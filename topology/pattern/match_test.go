@@ -8,22 +8,11 @@ import (
 	"github.com/millrace/millrace/topology/pattern"
 )
 
-// metaKey is the metadata key of a CloudEvents attribute.
-func metaKey(name string) string {
-	switch name {
-	case "correlationid":
-		return metadata.KeyCorrelationID
-	case "causationid":
-		return metadata.KeyCausationID
-	}
-	return "ce_" + name
-}
-
 // newEvent builds an Event from attributes (by attribute name) and a payload.
 func newEvent(attrs map[string]string, data string) *pattern.Event {
 	md := make(map[string]string, len(attrs))
 	for k, v := range attrs {
-		md[metaKey(k)] = v
+		md[metadata.AttributeKey(k)] = v
 	}
 	ev := &pattern.Event{Metadata: md}
 	if data != "" {
