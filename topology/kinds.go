@@ -26,6 +26,11 @@ type KindSpec struct {
 	// lives on <kind> transport "x", whose <message>`, so the message names what is
 	// wrong: "table name watermill_t would be 70 bytes; ...".
 	CheckTopic func(topic string, pattern bool) string
+	// LocksWhileHandling, when set, reports whether a transport with these settings
+	// holds its single write lock while a message it delivered is being handled
+	// (SQLite): nothing handling its messages can publish to it, so a route from one of
+	// its topics to another of its topics is a load error.
+	LocksWhileHandling func(settings any) bool
 }
 
 var (

@@ -106,6 +106,8 @@ func (l *loader) checkRoutes(hs []*handlerInput) {
 		if r.To != "" && consumes(&r.Handler, r.To) {
 			l.addf(hi.toPos, join(hi.field, "to"),
 				"route %q forwards to %q, which its from %q also consumes: every message it forwards would be forwarded again", r.Name, r.To, r.Pattern)
+		} else if r.To != "" {
+			l.checkRouteLock(hi)
 		}
 	}
 	// A loop of two or more routes: from each route, follow the routes consuming what it
@@ -124,6 +126,32 @@ func (l *loader) checkRoutes(hs []*handlerInput) {
 					strings.Join(names, " -> "), names[0])
 			}
 		}
+	}
+}
+
+// checkRouteLock reports a route within one transport that holds its write lock while
+// a delivered message is handled: the forward would wait for the lock of the delivery
+// it forwards.
+func (l *loader) checkRouteLock(hi *handlerInput) {
+	to := l.idx.resolve(hi.route.To)
+	if to == nil {
+		return
+	}
+	for _, topic := range hi.route.Topics {
+		from := l.idx.resolve(topic)
+		if from == nil || from.Transport != to.Transport {
+			continue
+		}
+		tr := l.transports[to.Transport]
+		if tr == nil {
+			return
+		}
+		if spec, ok := LookupKind(tr.Kind); ok && spec.LocksWhileHandling != nil && spec.LocksWhileHandling(tr.Settings) {
+			l.addf(hi.toPos, join(hi.field, "to"),
+				"route %q forwards from %q to %q, both on transport %q, which holds its only write lock while a message it delivered is handled: the forward would wait for itself; put %q on another transport",
+				hi.route.Name, topic, hi.route.To, to.Transport, hi.route.To)
+		}
+		return
 	}
 }
 

@@ -101,6 +101,8 @@ var badRoutes = []struct {
 		"12:3: routes.x", "name of the handler at line 10"},
 	{"route group key", withBase("  a.b: {transport: mem}", "  a.c: {transport: pg}", "routes:", "  r: {from: a.b, to: a.c, group: g}"),
 		"10:27: routes.r.group", `unknown key "group"`},
+	{"route within one SQLite file", lines("version: 1", "transports:", `  lite: {kind: sql, dialect: sqlite, dsn: "file:x.db"}`, "topics:", "  a.b: {transport: lite}", "  a.c: {transport: lite}", "routes:", "  r: {from: a.b, to: a.c}"),
+		"8:22: routes.r.to", "would wait for itself"},
 	{"route filter invalid", withBase("  a.b: {transport: mem}", "  a.c: {transport: pg}", "routes:", "  r:", "    from: a.b", "    to: a.c", "    filter: {$or: [{source: [x]}]}"),
 		"13:19: routes.r.filter.$or", "$or"},
 }

@@ -74,6 +74,12 @@ var spec = topology.KindSpec{
 	Decode:     decode,
 	Database:   true,
 	CheckTopic: checkTopic,
+	// watermill-sql keeps a subscriber's reading transaction open until the ack, and
+	// SQLite has one writer.
+	LocksWhileHandling: func(settings any) bool {
+		s, ok := settings.(*Settings)
+		return ok && s.Dialect == sqldb.SQLite
+	},
 }
 
 func decode(ts *topology.Settings) any {
