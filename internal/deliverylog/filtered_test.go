@@ -52,23 +52,7 @@ func TestFilteredOutcome(t *testing.T) {
 	_, end = dl.StartDelivery(ctx, router.Registration{Handler: "welcome", Topic: "mail.sent", MaxAttempts: 3}, foreign)
 	end(router.OutcomeFiltered)
 
-	if err := dl.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if n := dl.Dropped(); n != 0 {
-		t.Errorf("Dropped = %d", n)
-	}
-
-	cfg.Now = nil
-	rd, err := deliverylog.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rd.Close() })
-	tree, err := rd.Tree(ctx, corr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, tree := closeAndRead(t, dl, cfg, corr)
 	if len(tree.Messages) != 1 {
 		t.Fatalf("roots = %d, want 1 (users.registered): %+v", len(tree.Messages), tree.Messages)
 	}

@@ -140,23 +140,7 @@ func TestLogStores(t *testing.T) {
 			}
 			endDelivery(router.OutcomePoison)
 
-			if err := dl.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if n := dl.Dropped(); n != 0 {
-				t.Errorf("Dropped = %d", n)
-			}
-
-			cfg.Now = nil
-			rd, err := deliverylog.Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = rd.Close() })
-			tree, err := rd.Tree(ctx, corr)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rd, tree := closeAndRead(t, dl, cfg, corr)
 			var buf bytes.Buffer
 			if err := deliverylog.WriteText(&buf, tree, time.UTC); err != nil {
 				t.Fatal(err)
@@ -246,4 +230,28 @@ func TestOpenWithoutStore(t *testing.T) {
 	if _, err := deliverylog.Open(context.Background(), deliverylog.Config{Topology: topo}); !errors.Is(err, deliverylog.ErrNoStore) {
 		t.Errorf("Open: %v, want ErrNoStore", err)
 	}
+}
+
+// closeAndRead closes dl (which writes what it holds), checks that it dropped nothing,
+// and opens the log afresh on cfg (with the real clock): it returns that log, closed
+// when the test ends, and the tree of corr it reads.
+func closeAndRead(t *testing.T, dl *deliverylog.Log, cfg deliverylog.Config, corr string) (*deliverylog.Log, *deliverylog.Tree) {
+	t.Helper()
+	if err := dl.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := dl.Dropped(); n != 0 {
+		t.Errorf("Dropped = %d", n)
+	}
+	cfg.Now = nil
+	rd, err := deliverylog.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rd.Close() })
+	tree, err := rd.Tree(context.Background(), corr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rd, tree
 }
