@@ -89,6 +89,15 @@ trace: {store: db}
 	case <-ctx.Done():
 		t.Fatal("the forwarded copy never reached its handler")
 	}
+	// The router runs until every delivery has ended (the filtered handler may get the
+	// event after the copy was handled) and the log, which flushes in the background,
+	// holds every row of the flow.
+	var tree *deliverylog.Tree
+	testenv.Eventually(t, "the whole flow in the delivery log", 30*time.Second, func() bool {
+		tree, err = dl.Tree(ctx, id)
+		return err == nil && len(tree.Messages) == 1 && len(tree.Messages[0].Outcomes) == 2 &&
+			len(tree.Messages[0].Children) == 1 && len(tree.Messages[0].Children[0].Outcomes) == 1
+	})
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -96,13 +105,6 @@ trace: {store: db}
 		t.Fatal(err)
 	}
 
-	// The log flushes in the background; wait for every row of the flow.
-	var tree *deliverylog.Tree
-	testenv.Eventually(t, "the whole flow in the delivery log", 30*time.Second, func() bool {
-		tree, err = dl.Tree(ctx, id)
-		return err == nil && len(tree.Messages) == 1 && len(tree.Messages[0].Outcomes) == 2 &&
-			len(tree.Messages[0].Children) == 1 && len(tree.Messages[0].Children[0].Outcomes) == 1
-	})
 	var buf bytes.Buffer
 	if err := deliverylog.WriteText(&buf, tree, time.UTC); err != nil {
 		t.Fatal(err)
