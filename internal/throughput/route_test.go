@@ -37,7 +37,7 @@ func BenchmarkRoute(b *testing.B) {
 					return newStack(b, benchTopology(b, transportYAML, topic), topic)
 				}},
 				{"filtered", func(topic string) runner {
-					return newStack(b, filteredTopology(b, transportYAML, topic), topic)
+					return newStack(b, benchTopologyWith(b, transportYAML, topic, ", filter: "+benchFilter), topic)
 				}},
 				{"routed", func(topic string) runner {
 					return newStack(b, routedTopology(b, transportYAML, topic, false, 1), topic)
@@ -60,22 +60,6 @@ func BenchmarkRoute(b *testing.B) {
 			}
 		})
 	}
-}
-
-// filteredTopology is benchTopology with benchFilter on the handler bench-consumer.
-func filteredTopology(tb testing.TB, transportYAML, topic string) *topology.Topology {
-	tb.Helper()
-	return parseBench(tb, fmt.Sprintf(`version: 1
-transports:
-  t: %s
-topics:
-  bench.*: {transport: t}
-defaults:
-  retry: {max_attempts: 3, initial_interval: 10ms, max_interval: 100ms}
-  timeout: 30s
-handlers:
-  bench-consumer: {topic: %s, filter: %s}
-`, transportYAML, topic, benchFilter))
 }
 
 // routedTopology returns a topology whose route bench-route forwards what topic carries,
@@ -108,14 +92,4 @@ func routedTo(topic string, toMemory bool) string {
 		return "benchmem." + strings.TrimPrefix(topic, "bench.")
 	}
 	return topic + "-routed"
-}
-
-// parseBench parses the topology src.
-func parseBench(tb testing.TB, src string) *topology.Topology {
-	tb.Helper()
-	topo, err := topology.Parse("bench.yaml", []byte(src))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return topo
 }

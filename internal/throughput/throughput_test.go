@@ -144,7 +144,14 @@ func median(xs []float64) float64 {
 // whose handler bench-consumer consumes topic.
 func benchTopology(tb testing.TB, transportYAML, topic string) *topology.Topology {
 	tb.Helper()
-	src := fmt.Sprintf(`version: 1
+	return benchTopologyWith(tb, transportYAML, topic, "")
+}
+
+// benchTopologyWith is benchTopology with handlerSettings (such as ", filter: {...}")
+// written after the handler's topic.
+func benchTopologyWith(tb testing.TB, transportYAML, topic, handlerSettings string) *topology.Topology {
+	tb.Helper()
+	return parseBench(tb, fmt.Sprintf(`version: 1
 transports:
   t: %s
 topics:
@@ -153,8 +160,13 @@ defaults:
   retry: {max_attempts: 3, initial_interval: 10ms, max_interval: 100ms}
   timeout: 30s
 handlers:
-  bench-consumer: {topic: %s}
-`, transportYAML, topic)
+  bench-consumer: {topic: %s%s}
+`, transportYAML, topic, handlerSettings))
+}
+
+// parseBench parses the topology src.
+func parseBench(tb testing.TB, src string) *topology.Topology {
+	tb.Helper()
 	topo, err := topology.Parse("bench.yaml", []byte(src))
 	if err != nil {
 		tb.Fatal(err)
